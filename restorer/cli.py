@@ -1,0 +1,187 @@
+"""Command line: `restorer [gui] [PHOTO]`, `restorer run`, `restorer eval`, `restorer bench`.
+
+Only this module turns errors into exit codes: 0 success, 1 a file or run
+failed (each failure is one sentence on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from restorer import __version__
+from restorer.errors import RestorerError
+from restorer.recipe import STAGE_ORDER, Recipe, load_preset, preset_names
+
+log = logging.getLogger("restorer")
+
+
+def _stages(text: str) -> tuple[str, ...]:
+    stages = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in stages if s not in STAGE_ORDER]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown stage {unknown[0]!r}; the stages are {','.join(STAGE_ORDER)}")
+    return stages
+
+
+def _strength(text: str) -> str | int:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("strength is 'auto' or a whole number from 0 to 100") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("strength is 'auto' or a whole number from 0 to 100")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="restorer", description="Bring old and damaged photographs back.")
+    parser.add_argument("--version", action="version", version=f"restorer {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the window (the default with no command)")
+    gui.add_argument("photo", nargs="?", type=Path)
+
+    run = sub.add_parser("run", help="restore photos to an output folder")
+    run.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="photos or folders of photos")
+    run.add_argument("-o", "--outdir", type=Path, required=True, help="folder for the results (created if missing)")
+    run.add_argument("--stages", type=_stages, help=f"comma-separated subset of {','.join(STAGE_ORDER)}")
+    run.add_argument("--preset", help=f"named preset ({', '.join(preset_names()) or 'none installed'}) or a recipe .json")
+    run.add_argument("--mask", type=Path, help="PNG mask, white where scratches and tears must be filled")
+    run.add_argument("--scale", type=int, choices=(1, 2, 3, 4), help="enlargement factor")
+    run.add_argument("--sr-alpha", type=float, help="0 faithful .. 1 sharp (Real-ESRGAN)")
+    run.add_argument("--upscale-engine", choices=("realesrgan", "lanczos"))
+    run.add_argument("--checkpoint", type=Path, help="your own ESRGAN/Real-ESRGAN weights (.pth or .safetensors)")
+    run.add_argument("--artifacts-strength", type=_strength, help="'auto' or 0..100")
+    run.add_argument("--inpaint-engine", choices=("telea", "ns"))
+    run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
+    run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
+    run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
+    run.add_argument("--bit-depth", type=int, choices=(8, 16), help="output bit depth (default: the input's)")
+    run.add_argument("--recursive", action="store_true", help="also take photos in sub-folders")
+    run.add_argument("--skip-existing", action="store_true", help="leave results that already exist (resume a batch)")
+    run.add_argument("--sidecar", action="store_true", help="write the recipe next to each result")
+    run.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="log each stage's note")
+
+    from restorer.evaluation.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    bench = sub.add_parser("bench", help="measure speed against a reference path in the same run")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--size", type=int, default=128, help="side of the square test input")
+    bench.add_argument("--repeats", type=int, default=3)
+    return parser
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    recipe = load_preset(args.preset) if args.preset else Recipe()
+    if args.stages:
+        recipe = recipe.with_enabled(set(args.stages))
+    elif args.mask:
+        recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"inpaint"})
+    upscale = {k: v for k, v in {"scale": args.scale, "alpha": args.sr_alpha, "engine": args.upscale_engine,
+                                   "tile": args.tile, "precision": args.precision,
+                                   "checkpoint": str(args.checkpoint) if args.checkpoint else None}.items()
+               if v is not None}
+    if upscale:
+        recipe = recipe.with_settings("upscale", **upscale)
+    if args.artifacts_strength is not None:
+        recipe = recipe.with_settings("artifacts", strength=args.artifacts_strength)
+    if args.inpaint_engine:
+        recipe = recipe.with_settings("inpaint", engine=args.inpaint_engine)
+    return recipe
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from restorer.batch import expand_inputs, read_mask, restore_files
+    from restorer.events import Progress, StageFinished
+    from restorer.progress import ProgressLine
+
+    recipe = recipe_from_args(args)
+    mask = read_mask(args.mask) if args.mask else None
+    jobs = expand_inputs(args.inputs, args.outdir, recursive=args.recursive)
+    if not jobs:
+        print("restorer: no photos found in the given folders.", file=sys.stderr)
+        return 1
+    bar = ProgressLine()
+    failures = 0
+
+    def on_event(job, event):
+        if isinstance(event, Progress):
+            bar.update(f"{job.source.name}: {event.stage}", event.overall)
+        elif isinstance(event, StageFinished) and event.note:
+            log.info("%s: %s: %s (%.1f s)", job.source.name, event.stage, event.note, event.seconds)
+
+    for outcome in restore_files(jobs, recipe, mask=mask, fmt=args.fmt, bit_depth=args.bit_depth,
+                                 skip_existing=args.skip_existing, sidecar=args.sidecar, on_event=on_event):
+        bar.clear()
+        if outcome.error:
+            failures += 1
+            print(f"restorer: {outcome.error}", file=sys.stderr)
+        elif outcome.skipped:
+            print(f"{outcome.source} -> {outcome.output} (already there, skipped)")
+        else:
+            print(f"{outcome.source} -> {outcome.output}")
+    if len(jobs) > 1:
+        print(f"{len(jobs) - failures} of {len(jobs)} photos restored, {failures} failed.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def command_gui(photo: Path | None) -> int:
+    try:
+        from restorer.gui.app import main as gui_main
+    except ImportError as exc:
+        print(f"restorer: the window cannot open because Qt is missing ({exc}).", file=sys.stderr)
+        return 1
+    return gui_main([str(photo)] if photo else [])
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        if args.command is None:
+            if _has_display():
+                return command_gui(None)
+            parser.print_help()
+            print("\nNo display found: use `restorer run PHOTO -o OUTDIR` to restore from the command line.",
+                  file=sys.stderr)
+            return 2
+        if args.command == "gui":
+            return command_gui(args.photo)
+        if args.command == "run":
+            return command_run(args)
+        if args.command == "eval":
+            from restorer.evaluation.cli import command_eval
+
+            return command_eval(args)
+        if args.command == "bench":
+            from restorer.bench import command_bench
+
+            return command_bench(args)
+    except RestorerError as exc:
+        print(f"restorer: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("restorer: interrupted; results already written are complete, nothing half-written was left.",
+              file=sys.stderr)
+        return 130
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

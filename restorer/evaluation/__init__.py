@@ -1,0 +1,1 @@
+"""Quality measurement: metrics and the `restorer eval` commands."""

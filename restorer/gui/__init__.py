@@ -1,0 +1,1 @@
+"""The Qt window. Nothing here imports torch; only gui/worker.py reaches the pipeline, in its thread."""

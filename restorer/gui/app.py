@@ -1,0 +1,129 @@
+"""Wiring: the one place signals are connected, and the GUI's entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import QApplication
+
+from restorer.gui.main_window import MainWindow
+from restorer.gui.session import Session
+from restorer.gui.worker import RestoreWorker
+
+_STAGE_NAMES = {"artifacts": "Removing artifacts", "inpaint": "Filling scratches", "colorize": "Colour",
+                "upscale": "Enlarging"}
+
+
+class _Requests(QObject):
+    """Queued calls into the worker thread (signals cross threads safely; direct calls would not)."""
+
+    load = Signal(str)
+    restore = Signal(object, object, object)
+    save = Signal(object, str)
+
+
+class Application(QObject):
+    """Owns the window, the session and the worker thread, and connects them."""
+
+    def __init__(self, pipeline_module=None) -> None:
+        super().__init__()
+        self.session = Session()
+        self.window = MainWindow(self.session)
+        self.thread = QThread()
+        self.thread.setObjectName("restore-worker")
+        self.worker = RestoreWorker(pipeline_module)
+        self.worker.moveToThread(self.thread)
+        self.requests = _Requests()
+        self._connect()
+        self.thread.start()
+
+    def _connect(self) -> None:
+        w, s, win, r = self.worker, self.session, self.window, self.requests
+        r.load.connect(w.load)
+        r.restore.connect(w.restore)
+        r.save.connect(w.save)
+
+        win.open_requested.connect(self.open)
+        win.run_requested.connect(self.restore)
+        win.cancel_requested.connect(w.request_cancel, Qt.ConnectionType.DirectConnection)
+        win.save_requested.connect(self.save)
+        win.panel.recipe_changed.connect(self._on_recipe_changed)
+
+        w.loaded.connect(self._on_loaded)
+        w.load_failed.connect(lambda msg: (s.set_busy(False), win.show_error("Could not open the photo", msg)))
+        w.stage_started.connect(lambda stage, i, n: win.show_progress(i / max(1, n), _STAGE_NAMES.get(stage, stage)))
+        w.progress.connect(lambda f, stage: win.show_progress(f, _STAGE_NAMES.get(stage, stage)))
+        w.stage_finished.connect(self._on_stage_finished)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(lambda msg: (s.set_busy(False), win.show_error("Restoring failed", msg)))
+        w.cancelled.connect(self._on_cancelled)
+        w.saved.connect(lambda path: win.statusBar().showMessage(f"Saved {path}"))
+        w.save_failed.connect(lambda msg: win.show_error("Could not save", msg))
+
+    # --- commands -----------------------------------------------------------------------
+
+    def open(self, path: str) -> None:
+        self.session.set_busy(True)
+        self.window.statusBar().showMessage(f"Opening {os.path.basename(path)}…")
+        self.requests.load.emit(path)
+
+    def restore(self) -> None:
+        if self.session.photo is None or self.session.busy:
+            return
+        self.session.set_busy(True)
+        self.window.show_progress(0.0, "Starting")
+        self.requests.restore.emit(self.session.recipe, self.session.photo, self.session.mask)
+
+    def save(self, path: str) -> None:
+        if self.session.result is not None:
+            self.requests.save.emit(self.session.result, path)
+
+    def shutdown(self) -> None:
+        self.worker.request_cancel()
+        self.thread.quit()
+        self.thread.wait()
+
+    # --- worker events ------------------------------------------------------------------
+
+    def _on_recipe_changed(self, recipe) -> None:
+        self.session.recipe = recipe
+
+    def _on_loaded(self, photo, image, path: str) -> None:
+        self.session.set_busy(False)
+        self.session.set_photo(photo, image, path)
+
+    def _on_stage_finished(self, stage: str, note: str) -> None:
+        if note:
+            self.window.statusBar().showMessage(f"{_STAGE_NAMES.get(stage, stage)}: {note}")
+        if stage == "artifacts":
+            self.window.panel.show_estimate(note)
+
+    def _on_finished(self, photo, image, seconds: float) -> None:
+        self.session.set_busy(False)
+        self.session.set_result(photo, image)
+        self.window.show_progress(1.0, "Done")
+        w, h = photo.size
+        self.window.statusBar().showMessage(f"Restored in {seconds:.1f} s: {w}×{h}. Drag the divider to compare.")
+
+    def _on_cancelled(self) -> None:
+        self.session.set_busy(False)
+        self.window.show_progress(0.0, "Cancelled")
+        self.window.statusBar().showMessage("Cancelled; the photo is unchanged.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    qt_app.setApplicationName("Restorer")
+    app = Application()
+    app.window.show()
+    if argv:
+        app.open(argv[0])
+    qt_app.aboutToQuit.connect(app.shutdown)
+    return qt_app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""RestoreWorker: loads, restores and saves photos in a background QThread.
+
+It talks to the window only through signals. It is the only GUI module that
+reaches the pipeline, and imports it only inside its slots, which run in the
+worker thread, so importing the GUI never imports torch.
+
+It keeps the result of each stage, so changing a late stage's settings (the
+PSNR<->GAN slider, say) re-runs only from that stage on.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from restorer.errors import Cancelled, RestorerError
+from restorer.gui.qimage import to_qimage
+
+log = logging.getLogger(__name__)
+
+
+class RestoreWorker(QObject):
+    loaded = Signal(object, object, str)  # photo, QImage, path
+    load_failed = Signal(str)
+    stage_started = Signal(str, int, int)
+    stage_finished = Signal(str, str)  # stage, note
+    progress = Signal(float, str)  # overall fraction, stage
+    finished = Signal(object, object, float)  # photo, QImage, seconds
+    failed = Signal(str)
+    cancelled = Signal()
+    saved = Signal(str)
+    save_failed = Signal(str)
+
+    def __init__(self, pipeline_module=None) -> None:
+        super().__init__()
+        self._pipeline = pipeline_module  # tests inject a fake; None means the real one
+        self._cancel = None
+        self._cache: list[tuple[object, object]] = []  # (recipe-prefix key, photo after that stage)
+        self._cache_source: object = None
+
+    def request_cancel(self) -> None:
+        """Called from the GUI thread; the pipeline checks the flag between steps."""
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    def _pipeline_module(self):
+        if self._pipeline is None:
+            from restorer import pipeline
+
+            self._pipeline = pipeline
+        return self._pipeline
+
+    @Slot(str)
+    def load(self, path: str) -> None:
+        from restorer.imaging import read_photo
+
+        try:
+            photo = read_photo(Path(path))
+        except RestorerError as exc:
+            self.load_failed.emit(str(exc))
+            return
+        self._cache, self._cache_source = [], photo
+        self.loaded.emit(photo, to_qimage(photo.pixels), path)
+
+    @Slot(object, object, object)
+    def restore(self, recipe, photo, mask) -> None:
+        """Run `recipe` over `photo`, reusing cached stage results that are still valid."""
+        pipeline = self._pipeline_module()
+        from restorer.events import Finished, Progress, StageFinished, StageStarted
+
+        self._cancel = pipeline.CancelToken()
+        try:
+            stages = recipe.enabled_stages()
+            start_photo, first = self._reusable_prefix(recipe, photo, mask)
+            if stages and first == len(stages):
+                self.progress.emit(1.0, stages[-1])
+                self.finished.emit(start_photo, to_qimage(start_photo.pixels), 0.0)
+                return
+            del self._cache[first:]
+            remaining = len(stages) - first
+            result, seconds = start_photo, 0.0
+            for event in pipeline.run(recipe.with_enabled(set(stages[first:])), start_photo, mask=mask,
+                                      cancel=self._cancel):
+                if isinstance(event, StageStarted):
+                    self.stage_started.emit(event.stage, first + event.index, len(stages))
+                elif isinstance(event, Progress):
+                    self.progress.emit((first + event.overall * remaining) / len(stages), event.stage)
+                elif isinstance(event, StageFinished):
+                    if event.photo is not None:
+                        self._cache.append((self._key(recipe, mask, event.stage), event.photo))
+                    self.stage_finished.emit(event.stage, event.note)
+                elif isinstance(event, Finished):
+                    result, seconds = event.photo, event.seconds
+            self.finished.emit(result, to_qimage(result.pixels), seconds)
+        except Cancelled:
+            self.cancelled.emit()
+        except RestorerError as exc:
+            self.failed.emit(str(exc))
+        except MemoryError:
+            self.failed.emit("The photo is too large for the memory available; try a smaller scale.")
+        except Exception as exc:  # a bug: tell the user in one sentence, keep the traceback in the log
+            log.error("restore failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"Restoring failed unexpectedly ({type(exc).__name__}: {exc}); details are in the log.")
+        finally:
+            self._cancel = None
+
+    @Slot(object, str)
+    def save(self, photo, path: str) -> None:
+        from restorer.imaging import write_photo
+
+        try:
+            written = write_photo(photo, Path(path))
+        except RestorerError as exc:
+            self.save_failed.emit(str(exc))
+            return
+        self.saved.emit(str(written))
+
+    # --- stage cache --------------------------------------------------------------------
+
+    @staticmethod
+    def _key(recipe, mask, stage: str) -> tuple:
+        mask_key = None if mask is None else (mask.shape, hash(np.packbits(mask).tobytes()))
+        return (stage, repr(recipe.settings(stage)), mask_key if stage == "inpaint" else None)
+
+    def _reusable_prefix(self, recipe, photo, mask):
+        """(photo to start from, index of the first enabled stage that must run)."""
+        if photo is not self._cache_source:
+            self._cache, self._cache_source = [], photo
+            return photo, 0
+        start, first = photo, 0
+        for index, stage in enumerate(recipe.enabled_stages()):
+            if index < len(self._cache) and self._cache[index][0] == self._key(recipe, mask, stage):
+                start, first = self._cache[index][1], index + 1
+            else:
+                break
+        return start, first

@@ -1,0 +1,389 @@
+"""Read and write photos, keeping what matters to the person who owns them.
+
+The one colour convention inside Restorer is RGB float32 (H, W, 3) in [0, 1].
+`read_photo` applies the EXIF orientation, so pixels are always upright, and
+remembers the file's EXIF (orientation reset to 1), ICC profile, DPI, bit
+depth, alpha channel and, for JPEGs, the quantisation tables. `write_photo`
+carries all of that to the new file, writes it atomically (temporary file in
+the same folder, then rename) and refuses to overwrite the original.
+
+16-bit PNG and TIFF scans are decoded with OpenCV (Pillow reads 48-bit RGB as
+8-bit) and written back at 16 bits: PNG through OpenCV with the ICC/EXIF/DPI
+chunks spliced in, TIFF through tifffile.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from restorer.errors import UnreadablePhoto, UnwritableOutput
+
+# Decompression bombs: allow large archival scans (up to ~600 Mpx), refuse worse.
+Image.MAX_IMAGE_PIXELS = 600_000_000
+
+READABLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+WRITABLE_FORMATS = {"png": ".png", "jpg": ".jpg", "tiff": ".tif", "webp": ".webp", "bmp": ".bmp"}
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class PhotoMetadata:
+    """What a file said about itself besides its pixels."""
+
+    source: Path | None = None
+    format: str = "PNG"
+    bit_depth: int = 8
+    was_grayscale: bool = False
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    jpeg_quantization: dict[int, list[int]] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Photo:
+    """Pixels plus metadata.
+
+    `pixels` is RGB (H, W, 3), float32 in [0, 1]. The final super-resolution
+    stage may hand back uint16 (0..65535) instead, so that a 48-megapixel
+    result never needs a float32 copy; call `float_pixels()` when unsure.
+    `alpha`, when the file had one, is float32 (H, W) in [0, 1].
+    """
+
+    pixels: np.ndarray
+    metadata: PhotoMetadata = field(default_factory=PhotoMetadata)
+    alpha: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+    def float_pixels(self) -> np.ndarray:
+        """Pixels as float32 in [0, 1], whatever the storage."""
+        if self.pixels.dtype == np.uint16:
+            return self.pixels.astype(np.float32) / 65535.0
+        return self.pixels
+
+    def with_pixels(self, pixels: np.ndarray, alpha: np.ndarray | None = None) -> "Photo":
+        """A new Photo with other pixels (and alpha, resized by the caller if the size changed)."""
+        return replace(self, pixels=pixels, alpha=alpha if alpha is not None else self.alpha)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_photo(path: Path | str) -> Photo:
+    """Decode `path` into an upright Photo.
+
+    Raises UnreadablePhoto with one sentence naming the file and the reason.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UnreadablePhoto(f"{path} does not exist.")
+    if path.is_dir():
+        raise UnreadablePhoto(f"{path} is a folder, not a photo.")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return _photo_from_pil(path, image)
+    except UnreadablePhoto:
+        raise
+    except UnidentifiedImageError:
+        raise UnreadablePhoto(f"{path.name} is not an image Restorer can read (unknown or unsupported format).") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        reason = str(exc).rstrip(".") or type(exc).__name__
+        if "truncated" in reason.lower():
+            reason = "the file is truncated or damaged"
+        raise UnreadablePhoto(f"{path.name} could not be read ({reason}).") from None
+    except Image.DecompressionBombError:
+        raise UnreadablePhoto(f"{path.name} is larger than 600 megapixels, which Restorer refuses to open.") from None
+
+
+def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
+    orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+    bit_depth = _bit_depth(image)
+    grayscale = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
+    alpha = None
+    if bit_depth == 16 or image.mode in ("I", "F"):
+        rgb, alpha = _decode_high_depth(path, image)
+        rgb, alpha = _orient(rgb, orientation), (None if alpha is None else _orient(alpha, orientation))
+    else:
+        upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
+            rgba = upright.convert("RGBA")
+            alpha = np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
+            rgb = np.asarray(rgba.convert("RGB"), dtype=np.float32) / 255.0
+        else:
+            rgb = np.asarray(upright.convert("RGB"), dtype=np.float32) / 255.0
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None
+    metadata = PhotoMetadata(
+        source=path,
+        format=image.format or path.suffix.lstrip(".").upper(),
+        bit_depth=bit_depth,
+        was_grayscale=grayscale,
+        icc_profile=image.info.get("icc_profile") or None,
+        exif=_exif_without_orientation(image),
+        dpi=_dpi(image),
+        jpeg_quantization=getattr(image, "quantization", None) if image.format == "JPEG" else None,
+    )
+    return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
+
+
+def _bit_depth(image: Image.Image) -> int:
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        return 16
+    if image.format == "TIFF":
+        bits = image.tag_v2.get(258)  # BitsPerSample
+        if bits and max(bits if isinstance(bits, tuple) else (bits,)) > 8:
+            return 16
+    if image.format == "PNG" and image.mode == "RGB":
+        # Pillow reads 48-bit PNG as 8-bit RGB; the IHDR says what the file really holds.
+        with open(image.filename, "rb") as fh:  # type: ignore[arg-type]
+            header = fh.read(33)
+        if len(header) >= 25 and header[24] == 16:
+            return 16
+    return 8
+
+
+def _decode_high_depth(path: Path, image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    data = np.fromfile(str(path), dtype=np.uint8)
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    if decoded is None:
+        raise UnreadablePhoto(f"{path.name} is a high-bit-depth image that could not be decoded.")
+    if decoded.dtype == np.uint16:
+        scale = 65535.0
+    elif decoded.dtype == np.uint8:
+        scale = 255.0
+    else:
+        decoded = decoded.astype(np.float32)
+        scale = max(float(decoded.max()), 1.0) if decoded.max() > 1.0 else 1.0
+    pixels = decoded.astype(np.float32) / scale
+    alpha = None
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    elif pixels.shape[2] == 4:
+        alpha = pixels[..., 3].copy()
+        pixels = pixels[..., 2::-1]
+    else:
+        pixels = pixels[..., 2::-1]  # OpenCV decodes BGR; convert at the edge.
+    return np.ascontiguousarray(np.clip(pixels, 0.0, 1.0)), alpha
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an (H, W[, C]) array."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 1)[::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    op = ops.get(int(orientation))
+    return np.ascontiguousarray(op(pixels)) if op else pixels
+
+
+def _exif_without_orientation(image: Image.Image) -> bytes | None:
+    exif = image.getexif()
+    if not exif:
+        return None
+    if _EXIF_ORIENTATION in exif:
+        exif[_EXIF_ORIENTATION] = 1  # pixels are upright now; a stale tag would rotate them twice
+    return exif.tobytes()
+
+
+def _dpi(image: Image.Image) -> tuple[float, float] | None:
+    dpi = image.info.get("dpi")
+    if not dpi:
+        return None
+    try:
+        return float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def output_suffix(photo: Photo, requested: str | None) -> str:
+    """The file suffix for a result: the requested format, else lossless and deep enough.
+
+    JPEG inputs become PNG by default: re-encoding a restored photo as JPEG
+    would put back the artifacts we just removed.
+    """
+    if requested:
+        key = requested.lower().lstrip(".").replace("jpeg", "jpg").replace("tif", "tiff").replace("tifff", "tiff")
+        if key not in WRITABLE_FORMATS:
+            raise UnwritableOutput(f"Restorer cannot write '{requested}' files; choose one of {', '.join(WRITABLE_FORMATS)}.")
+        return WRITABLE_FORMATS[key]
+    if photo.metadata.format == "TIFF":
+        return ".tif"
+    return ".png"
+
+
+def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None, jpeg_quality: int = 95,
+                protect: tuple[Path, ...] = ()) -> Path:
+    """Write `photo` to `path` atomically and return the path.
+
+    `bit_depth` defaults to the source's (16 only for PNG and TIFF). The
+    source file and every path in `protect` are never overwritten.
+    Raises UnwritableOutput with one sentence naming the file and the reason.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    protected = [p for p in (photo.metadata.source, *protect) if p is not None]
+    for original in protected:
+        if _same_file(path, original):
+            raise UnwritableOutput(f"{path.name} is an original photo; Restorer never overwrites originals, choose another name.")
+    depth = bit_depth or photo.metadata.bit_depth
+    if suffix not in (".png", ".tif", ".tiff"):
+        depth = 8
+    encoded = _encode(photo, suffix, depth, jpeg_quality)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
+        try:
+            # mkstemp makes 0600 files; results should get the user's usual permissions.
+            os.chmod(tmp_name, 0o666 & ~_umask())
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(encoded)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp_name, path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
+    return path
+
+
+def _umask() -> int:
+    if sys.platform == "win32":
+        return 0
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _quantize(photo: Photo, depth: int) -> np.ndarray:
+    """(H, W, 3|4) uint8 or uint16 RGB(A), rounding rather than truncating."""
+    if depth == 16:
+        if photo.pixels.dtype == np.uint16:
+            rgb = photo.pixels
+        else:
+            rgb = (np.clip(photo.pixels, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
+        maxval = 65535.0
+    else:
+        if photo.pixels.dtype == np.uint16:
+            rgb = ((photo.pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        else:
+            rgb = (np.clip(photo.pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        maxval = 255.0
+    if photo.alpha is not None:
+        alpha = (np.clip(photo.alpha, 0.0, 1.0) * maxval + 0.5).astype(rgb.dtype)
+        rgb = np.concatenate([rgb, alpha[..., None]], axis=2)
+    return rgb
+
+
+def _still_gray(photo: Photo) -> bool:
+    if not photo.metadata.was_grayscale:
+        return False
+    px = photo.pixels[::7, ::7]
+    tolerance = 257 if px.dtype == np.uint16 else 1.0 / 255.0
+    return bool(np.abs(px[..., 0].astype(np.float32) - px[..., 1]).max() <= tolerance
+                and np.abs(px[..., 1].astype(np.float32) - px[..., 2]).max() <= tolerance)
+
+
+def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int) -> bytes:
+    data = _quantize(photo, depth)
+    gray = _still_gray(photo) and data.shape[2] == 3
+    meta = photo.metadata
+    if depth == 16 and suffix == ".png":
+        arr = data[..., 0] if gray else cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+        ok, buf = cv2.imencode(".png", arr)
+        if not ok:
+            raise UnwritableOutput("OpenCV could not encode the 16-bit PNG.")
+        return _png_with_metadata(buf.tobytes(), meta)
+    if depth == 16 and suffix in (".tif", ".tiff"):
+        return _tiff16(data[..., 0] if gray else data, meta)
+    image = Image.fromarray(data[..., 0] if gray else data)
+    if suffix in (".jpg", ".jpeg") and image.mode == "RGBA":
+        image = image.convert("RGB")  # JPEG has no alpha channel
+    options: dict = {}
+    if meta.icc_profile:
+        options["icc_profile"] = meta.icc_profile
+    if meta.exif and suffix in (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"):
+        options["exif"] = meta.exif
+    if meta.dpi:
+        options["dpi"] = meta.dpi
+    format_name = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
+                   ".webp": "WEBP", ".bmp": "BMP"}.get(suffix)
+    if format_name is None:
+        raise UnwritableOutput(f"Restorer cannot write '{suffix}' files; choose .png, .jpg, .tif, .webp or .bmp.")
+    if format_name == "JPEG":
+        options.update(quality=jpeg_quality, subsampling=0)
+    if format_name == "TIFF":
+        options["compression"] = "tiff_deflate"
+    if format_name == "WEBP":
+        options.update(lossless=True)
+    buffer = io.BytesIO()
+    image.save(buffer, format=format_name, **options)
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+
+def _png_with_metadata(png: bytes, meta: PhotoMetadata) -> bytes:
+    """Splice iCCP, pHYs and eXIf chunks in after IHDR (OpenCV writes none of them)."""
+    chunks = b""
+    if meta.icc_profile:
+        chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc_profile))
+    if meta.dpi:
+        ppm = [max(1, int(round(d / 0.0254))) for d in meta.dpi]
+        chunks += _png_chunk(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1))
+    if meta.exif:
+        exif = meta.exif[6:] if meta.exif.startswith(b"Exif\x00\x00") else meta.exif
+        chunks += _png_chunk(b"eXIf", exif)
+    ihdr_end = 8 + 4 + 4 + 13 + 4
+    return png[:ihdr_end] + chunks + png[ihdr_end:]
+
+
+def _tiff16(data: np.ndarray, meta: PhotoMetadata) -> bytes:
+    import tifffile
+
+    buffer = io.BytesIO()
+    extratags = []
+    if meta.icc_profile:
+        extratags.append((34675, "B", len(meta.icc_profile), meta.icc_profile, True))
+    kwargs: dict = {}
+    if meta.dpi:
+        kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")
+    photometric = "minisblack" if data.ndim == 2 else "rgb"
+    extrasamples = ("unassalpha",) if data.ndim == 3 and data.shape[2] == 4 else None
+    tifffile.imwrite(buffer, data, photometric=photometric, compression="zlib", extratags=extratags,
+                     extrasamples=extrasamples, **kwargs)
+    return buffer.getvalue()

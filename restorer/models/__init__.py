@@ -1,0 +1,1 @@
+"""Networks and their weights. "Model" always means a network plus its weights."""

@@ -1,0 +1,123 @@
+"""RRDBNet: the ESRGAN / Real-ESRGAN generator, written for Restorer.
+
+Image contract: `forward` takes RGB float (N, 3, H, W) in [0, 1] and returns
+(N, 3, H*scale, W*scale), unclamped. Scale 2 and 1 networks fold the input
+with pixel-unshuffle first, as Real-ESRGAN's x2 model does, so that the body
+always runs at a quarter (or a sixteenth) of the output resolution.
+
+Two key layouts exist in the wild; this module owns the modern one
+(`conv_first`, `body.N.rdbK.convM`, `conv_body`, `conv_up1`, ...). The old
+ESRGAN layout (`model.0`, `model.1.sub.N.RDBK.convM.0`, ...) is translated by
+`restorer.models.keys`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+NAME = "RRDBNet"
+
+# 0.2 residual scaling keeps the 23-block trunk stable (ESRGAN, sec. 3.2).
+_RESIDUAL_SCALE = 0.2
+
+
+class DenseBlock(nn.Module):
+    """Five 3x3 convolutions, each seeing every earlier feature map."""
+
+    def __init__(self, features: int = 64, growth: int = 32) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(features, growth, 3, 1, 1)
+        self.conv2 = nn.Conv2d(features + growth, growth, 3, 1, 1)
+        self.conv3 = nn.Conv2d(features + 2 * growth, growth, 3, 1, 1)
+        self.conv4 = nn.Conv2d(features + 3 * growth, growth, 3, 1, 1)
+        self.conv5 = nn.Conv2d(features + 4 * growth, features, 3, 1, 1)
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.act(self.conv1(x))
+        x2 = self.act(self.conv2(torch.cat((x, x1), 1)))
+        x3 = self.act(self.conv3(torch.cat((x, x1, x2), 1)))
+        x4 = self.act(self.conv4(torch.cat((x, x1, x2, x3), 1)))
+        x5 = self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
+        return x + _RESIDUAL_SCALE * x5
+
+
+class RRDB(nn.Module):
+    """Residual-in-residual dense block: three dense blocks and a scaled skip."""
+
+    def __init__(self, features: int = 64, growth: int = 32) -> None:
+        super().__init__()
+        self.rdb1 = DenseBlock(features, growth)
+        self.rdb2 = DenseBlock(features, growth)
+        self.rdb3 = DenseBlock(features, growth)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + _RESIDUAL_SCALE * self.rdb3(self.rdb2(self.rdb1(x)))
+
+
+class RRDBNet(nn.Module):
+    """The generator. `scale` is 1, 2 or 4; `blocks` is 23 for x4plus."""
+
+    def __init__(self, scale: int = 4, features: int = 64, blocks: int = 23, growth: int = 32) -> None:
+        super().__init__()
+        if scale not in (1, 2, 4):
+            raise ValueError(f"RRDBNet supports scale 1, 2 or 4, not {scale}")
+        self.scale = scale
+        self.features = features
+        self.blocks = blocks
+        self.growth = growth
+        unshuffle = {4: 1, 2: 2, 1: 4}[scale]
+        self._unshuffle = unshuffle
+        self.conv_first = nn.Conv2d(3 * unshuffle * unshuffle, features, 3, 1, 1)
+        self.body = nn.Sequential(*(RRDB(features, growth) for _ in range(blocks)))
+        self.conv_body = nn.Conv2d(features, features, 3, 1, 1)
+        self.conv_up1 = nn.Conv2d(features, features, 3, 1, 1)
+        self.conv_up2 = nn.Conv2d(features, features, 3, 1, 1)
+        self.conv_hr = nn.Conv2d(features, features, 3, 1, 1)
+        self.conv_last = nn.Conv2d(features, 3, 3, 1, 1)
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._unshuffle > 1:
+            x = F.pixel_unshuffle(x, self._unshuffle)
+        feat = self.conv_first(x)
+        feat = feat + self.conv_body(self.body(feat))
+        feat = self.act(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")))
+        feat = self.act(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")))
+        return self.conv_last(self.act(self.conv_hr(feat)))
+
+
+# --- detection and loading (modern key layout) -------------------------------------
+
+_BLOCK_KEY = re.compile(r"^body\.(\d+)\.rdb1\.conv1\.weight$")
+
+
+def detect(state: dict[str, torch.Tensor]) -> bool:
+    """True when `state` holds an RRDBNet in the modern key layout."""
+    return all(k in state for k in ("conv_first.weight", "conv_body.weight", "conv_last.weight")) and any(
+        _BLOCK_KEY.match(k) for k in state
+    )
+
+
+def hyperparameters(state: dict[str, torch.Tensor]) -> dict[str, int]:
+    """Read scale, features, blocks and growth off the tensor shapes."""
+    first = state["conv_first.weight"]
+    features = int(first.shape[0])
+    in_channels = int(first.shape[1])
+    scale = {3: 4, 12: 2, 48: 1}.get(in_channels)
+    if scale is None:
+        raise ValueError(f"conv_first takes {in_channels} channels; expected 3, 12 or 48")
+    blocks = 1 + max(int(m.group(1)) for k in state if (m := _BLOCK_KEY.match(k)))
+    growth = int(state["body.0.rdb1.conv1.weight"].shape[0])
+    return {"scale": scale, "features": features, "blocks": blocks, "growth": growth}
+
+
+def from_state_dict(state: dict[str, torch.Tensor]) -> RRDBNet:
+    """Build an RRDBNet shaped like `state` and load it strictly (fp32)."""
+    net = RRDBNet(**hyperparameters(state))
+    net.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    return net.eval()

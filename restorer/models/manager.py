@@ -1,0 +1,115 @@
+"""Model id -> loaded network on the chosen device, cached.
+
+The super-resolution pair is held once in memory (both endpoints as fp32
+tensors); moving the PSNR-GAN slider only re-blends those tensors into the
+live network's parameters, which takes a few tens of milliseconds instead of
+a reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+from restorer.errors import ModelUnavailable
+from restorer.models.catalog import CATALOG
+from restorer.models.precision import Runtime, choose_runtime
+from restorer.paths import bundled_weights_dir
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bundled_weights(model_id: str) -> Path:
+    """Path of a bundled weights file, verified against its catalog SHA-256."""
+    entry = CATALOG[model_id]
+    path = bundled_weights_dir() / entry.filename
+    if not path.is_file():
+        raise ModelUnavailable(f"The {entry.title} weights ({entry.filename}) are missing from {path.parent}; reinstall Restorer.")
+    if entry.sha256 and _sha256(path) != entry.sha256:
+        raise ModelUnavailable(f"{entry.filename} is damaged (its SHA-256 does not match the catalog); reinstall Restorer.")
+    return path
+
+
+class ModelManager:
+    """Loads and caches networks. Thread-safe; one instance per device."""
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = device
+        self._lock = threading.Lock()
+        self._sr_endpoints: tuple[dict, dict] | None = None
+        self._sr_net = None
+        self._sr_alpha: float | None = None
+        self._sr_runtime: Runtime | None = None
+        self._custom: dict[Path, object] = {}
+
+    def sr_endpoints(self) -> tuple[dict, dict]:
+        """(PSNR state, GAN state) as fp32 CPU tensors, checked to be blendable."""
+        with self._lock:
+            if self._sr_endpoints is None:
+                from safetensors.torch import load_file
+
+                from restorer.models.interpolate import check_compatible
+                from restorer.models.packaged import realesrgan_x4plus_state
+
+                gan = {k: v.float() for k, v in realesrgan_x4plus_state().items()}
+                psnr = {k: v.float() for k, v in load_file(str(bundled_weights("restorer-x4-psnr"))).items()}
+                check_compatible(psnr, gan, ("PSNR", "GAN"))
+                self._sr_endpoints = (psnr, gan)
+            return self._sr_endpoints
+
+    def sr_network(self, alpha: float, precision: str = "auto"):
+        """(network, runtime) for the x4 SR pair blended at `alpha` (0 faithful, 1 sharp)."""
+        import torch
+
+        from restorer.models.archs.rrdbnet import RRDBNet
+        from restorer.models.interpolate import blend_into
+
+        psnr, gan = self.sr_endpoints()
+        runtime = choose_runtime(self.device, precision)
+        with self._lock:
+            if self._sr_net is None or self._sr_runtime != runtime:
+                net = RRDBNet(scale=4).eval()
+                self._sr_net = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
+                self._sr_runtime, self._sr_alpha = runtime, None
+            if self._sr_alpha != alpha:
+                params = self._sr_net.state_dict()
+                if runtime.device == "cpu":
+                    blend_into(params, psnr, gan, alpha)
+                else:
+                    blended = {k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr}
+                    self._sr_net.load_state_dict(blended)
+                self._sr_alpha = alpha
+            return self._sr_net, runtime
+
+    def custom_network(self, path: Path, precision: str = "auto"):
+        """(network, runtime) for a user's checkpoint file."""
+        import torch
+
+        from restorer.models.loader import load_network
+
+        path = Path(path).resolve()
+        runtime = choose_runtime(self.device, precision)
+        with self._lock:
+            if path not in self._custom:
+                _, net = load_network(path)
+                self._custom[path] = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
+            return self._custom[path], runtime
+
+
+_shared: dict[str, ModelManager] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_manager(device: str = "auto") -> ModelManager:
+    """The process-wide manager for `device`, so every run reuses loaded weights."""
+    with _shared_lock:
+        if device not in _shared:
+            _shared[device] = ModelManager(device)
+        return _shared[device]

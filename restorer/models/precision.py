@@ -1,0 +1,65 @@
+"""Pick the device and the arithmetic a network runs with.
+
+bf16 autocast with channels_last is about 3.5x faster than fp32 for RRDBNet
+on CPUs with AMX or AVX512-BF16, and within 0.1 dB of it (see README). CPUs
+without native bf16 would emulate it slowly, so they keep fp32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False  # not Linux: be conservative
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where and how to run: a torch device string and an autocast dtype name (or None for fp32)."""
+
+    device: str
+    autocast: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.device} {self.autocast or 'fp32'}"
+
+    def autocast_context(self):
+        import torch
+
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        dtype = getattr(torch, self.autocast)
+        return torch.autocast(self.device.split(":")[0], dtype=dtype)
+
+
+def choose_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
+    """Resolve "auto" device/precision for this machine."""
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    kind = device.split(":")[0]
+    if precision == "fp32":
+        return Runtime(device, None)
+    if precision == "bf16":
+        return Runtime(device, "bfloat16")
+    if kind == "cuda":
+        return Runtime(device, "bfloat16" if torch.cuda.is_bf16_supported() else "float16")
+    if kind == "mps":
+        return Runtime(device, "float16")
+    return Runtime(device, "bfloat16" if cpu_has_native_bf16() else None)

@@ -1,0 +1,80 @@
+"""The one orchestrator: run a Recipe over a Photo, yielding events.
+
+Both the CLI and the GUI worker call `run`; nothing else chains stages.
+Each stage is a generator that yields progress fractions and returns the new
+Photo (see restorer.stages). Cancellation is a thread-safe flag checked
+between yields, so a cancelled run stops within one tile or step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from restorer.errors import Cancelled
+from restorer.events import Event, Finished, Progress, StageFinished, StageStarted
+from restorer.imaging import Photo
+from restorer.recipe import Recipe
+from restorer.stages import STAGES, StageContext
+
+
+@dataclass
+class CancelToken:
+    """Set from any thread; the pipeline checks it between steps."""
+
+    _event: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
+        cancel: CancelToken | None = None, context: StageContext | None = None) -> Iterator[Event]:
+    """Run the enabled stages of `recipe` over `photo` in order.
+
+    `mask` is bool (H, W), True where the inpaint stage must fill. Yields
+    StageStarted / Progress / StageFinished per stage and one Finished with the
+    result. Raises Cancelled if `cancel` is set; the input photo is never modified.
+    """
+    cancel = cancel or CancelToken()
+    context = context or StageContext()
+    if mask is not None:
+        context = context.with_mask(mask)
+    stages = recipe.enabled_stages()
+    start = time.perf_counter()
+    for index, stage_id in enumerate(stages):
+        if cancel.cancelled:
+            raise Cancelled("The restoration was cancelled; nothing was written.")
+        yield StageStarted(stage_id, index, len(stages))
+        stage_start = time.perf_counter()
+        steps = STAGES[stage_id](photo, recipe.settings(stage_id), context)
+        while True:
+            try:
+                fraction = next(steps)
+            except StopIteration as done:
+                photo, note = done.value
+                break
+            if cancel.cancelled:
+                steps.close()
+                raise Cancelled("The restoration was cancelled; nothing was written.")
+            yield Progress(stage_id, float(fraction), (index + float(fraction)) / len(stages))
+        yield StageFinished(stage_id, time.perf_counter() - stage_start, note, photo)
+    yield Finished(photo, time.perf_counter() - start)
+
+
+def run_to_end(recipe: Recipe, photo: Photo, **kwargs) -> Photo:
+    """Run and return the result, ignoring progress (tests and scripts)."""
+    result = None
+    for event in run(recipe, photo, **kwargs):
+        if isinstance(event, Finished):
+            result = event.photo
+    assert result is not None
+    return result

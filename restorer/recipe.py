@@ -1,0 +1,214 @@
+"""Frozen settings per stage, and the Recipe that orders them.
+
+A Recipe is the whole description of a restoration: which of the four stages
+run, in the fixed order artifacts -> inpaint -> colorize -> upscale, and with
+which settings. It round-trips through JSON (saved next to every output and
+as presets in resources/presets).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from restorer.errors import RecipeError
+from restorer.paths import resources_dir
+
+STAGE_ORDER = ("artifacts", "inpaint", "colorize", "upscale")
+RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ArtifactsSettings:
+    """JPEG blocking/ringing and noise removal.
+
+    `strength` is "auto" (estimated from the photo) or 0..100; 0 leaves the photo unchanged.
+    """
+
+    engine: str = "classic"
+    strength: str | int = "auto"
+
+    def __post_init__(self) -> None:
+        _check_choice("artifacts engine", self.engine, ("classic",))
+        if self.strength != "auto" and not (isinstance(self.strength, int) and 0 <= self.strength <= 100):
+            raise RecipeError(f"Artifact strength must be 'auto' or a whole number from 0 to 100, not {self.strength!r}.")
+
+
+@dataclass(frozen=True)
+class InpaintSettings:
+    """Fill the masked (white) pixels. `radius` is the classic engines' neighbourhood in pixels."""
+
+    engine: str = "telea"
+    radius: int = 5
+
+    def __post_init__(self) -> None:
+        _check_choice("inpainting engine", self.engine, ("telea", "ns"))
+        if not 1 <= int(self.radius) <= 50:
+            raise RecipeError(f"Inpainting radius must be between 1 and 50 pixels, not {self.radius}.")
+
+
+@dataclass(frozen=True)
+class ColorizeSettings:
+    """Colour: revive faded colour photos (white balance, levels, saturation).
+
+    `saturation` multiplies chroma (1.0 = as revived); `strength` blends the
+    correction with the original (0 = unchanged, 1 = full correction).
+    """
+
+    engine: str = "classic"
+    strength: float = 1.0
+    saturation: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_choice("colorization engine", self.engine, ("classic",))
+        if not 0.0 <= float(self.strength) <= 1.0:
+            raise RecipeError(f"Colour strength must be between 0 and 1, not {self.strength}.")
+        if not 0.0 <= float(self.saturation) <= 3.0:
+            raise RecipeError(f"Saturation must be between 0 and 3, not {self.saturation}.")
+
+
+@dataclass(frozen=True)
+class UpscaleSettings:
+    """Super resolution.
+
+    `engine` "realesrgan" blends our faithful (PSNR) and Real-ESRGAN's sharp (GAN)
+    networks by `alpha` (0 faithful .. 1 sharp); "lanczos" is the classic resampler.
+    `precision` "auto" uses bf16 where the CPU supports it, "fp32" forces full precision.
+    `checkpoint`, when set, is the path of a user's own ESRGAN-family weights file,
+    used instead of the built-in pair (alpha is then ignored).
+    """
+
+    engine: str = "realesrgan"
+    scale: int = 4
+    alpha: float = 0.7
+    tile: int = 192
+    precision: str = "auto"
+    checkpoint: str = ""
+
+    def __post_init__(self) -> None:
+        _check_choice("upscaling engine", self.engine, ("realesrgan", "lanczos"))
+        _check_choice("scale", self.scale, (1, 2, 3, 4))
+        _check_choice("precision", self.precision, ("auto", "fp32", "bf16"))
+        if not 0.0 <= float(self.alpha) <= 1.0:
+            raise RecipeError(f"The PSNR-GAN blend alpha must be between 0 and 1, not {self.alpha}.")
+        if not 32 <= int(self.tile) <= 2048:
+            raise RecipeError(f"Tile size must be between 32 and 2048 pixels, not {self.tile}.")
+
+
+SETTINGS_TYPES: dict[str, type] = {
+    "artifacts": ArtifactsSettings,
+    "inpaint": InpaintSettings,
+    "colorize": ColorizeSettings,
+    "upscale": UpscaleSettings,
+}
+
+Settings = ArtifactsSettings | InpaintSettings | ColorizeSettings | UpscaleSettings
+
+
+def _check_choice(what: str, value: Any, choices: tuple) -> None:
+    if value not in choices:
+        raise RecipeError(f"Unknown {what} {value!r}; choose one of {', '.join(map(str, choices))}.")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of a recipe: its id, whether it runs, and its settings."""
+
+    stage: str
+    enabled: bool
+    settings: Settings
+
+
+def _default_steps() -> tuple[Step, ...]:
+    return tuple(Step(s, s != "inpaint", SETTINGS_TYPES[s]()) for s in STAGE_ORDER)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The four stages in their fixed order. Build variants with `with_settings`/`with_enabled`."""
+
+    steps: tuple[Step, ...] = field(default_factory=_default_steps)
+
+    def __post_init__(self) -> None:
+        if tuple(s.stage for s in self.steps) != STAGE_ORDER:
+            raise RecipeError(f"A recipe lists the stages {', '.join(STAGE_ORDER)} in that order.")
+        for step in self.steps:
+            if not isinstance(step.settings, SETTINGS_TYPES[step.stage]):
+                raise RecipeError(f"Stage {step.stage} was given {type(step.settings).__name__}.")
+
+    def step(self, stage: str) -> Step:
+        return self.steps[STAGE_ORDER.index(stage)]
+
+    def settings(self, stage: str) -> Settings:
+        return self.step(stage).settings
+
+    def enabled_stages(self) -> tuple[str, ...]:
+        return tuple(s.stage for s in self.steps if s.enabled)
+
+    def with_enabled(self, stages: set[str] | frozenset[str] | tuple[str, ...]) -> "Recipe":
+        unknown = set(stages) - set(STAGE_ORDER)
+        if unknown:
+            raise RecipeError(f"Unknown stage {sorted(unknown)[0]!r}; the stages are {', '.join(STAGE_ORDER)}.")
+        return Recipe(tuple(replace(s, enabled=s.stage in stages) for s in self.steps))
+
+    def with_settings(self, stage: str, **changes: Any) -> "Recipe":
+        steps = list(self.steps)
+        index = STAGE_ORDER.index(stage)
+        try:
+            steps[index] = replace(steps[index], settings=replace(steps[index].settings, **changes))
+        except TypeError as exc:
+            raise RecipeError(f"Stage {stage} has no such setting ({exc}).") from None
+        return Recipe(tuple(steps))
+
+    # --- JSON ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {"version": RECIPE_VERSION,
+                "stages": [{"stage": s.stage, "enabled": s.enabled, "settings": asdict(s.settings)} for s in self.steps]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Recipe":
+        if not isinstance(data, dict) or data.get("version") != RECIPE_VERSION:
+            raise RecipeError(f"This recipe is not a version {RECIPE_VERSION} Restorer recipe.")
+        given = {entry.get("stage"): entry for entry in data.get("stages", []) if isinstance(entry, dict)}
+        steps = []
+        for stage in STAGE_ORDER:
+            entry = given.get(stage, {})
+            kind = SETTINGS_TYPES[stage]
+            known = {f.name for f in fields(kind)}
+            raw = entry.get("settings", {}) or {}
+            extra = set(raw) - known
+            if extra:
+                raise RecipeError(f"Stage {stage} has no setting named {sorted(extra)[0]!r}.")
+            steps.append(Step(stage, bool(entry.get("enabled", False)), kind(**raw)))
+        return cls(tuple(steps))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Recipe":
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise RecipeError(f"The recipe is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+
+
+def presets_dir() -> Path:
+    return resources_dir() / "presets"
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in presets_dir().glob("*.json"))
+
+
+def load_preset(name: str) -> Recipe:
+    """A named preset from resources/presets, or a recipe file given by path."""
+    path = Path(name)
+    if not path.suffix:
+        path = presets_dir() / f"{name}.json"
+    if not path.is_file():
+        raise RecipeError(f"There is no preset named {name!r}; the presets are {', '.join(preset_names())}.")
+    return Recipe.from_json(path.read_text(encoding="utf-8"))

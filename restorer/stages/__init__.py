@@ -1,0 +1,64 @@
+"""The four restoration stages, in their fixed order.
+
+Every stage has the same shape:
+
+    def run(photo: Photo, settings, context: StageContext) -> Generator[float, None, tuple[Photo, str]]
+
+It yields progress fractions in [0, 1] (the pipeline checks for cancel between
+them) and returns the new Photo plus a short note for the user ("estimated
+JPEG quality 23", "no mask painted: nothing to fill"). Stages never modify the
+Photo they were given. Only model engines import torch, and only when they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from restorer.imaging import Photo
+
+StageGenerator = Generator[float, None, tuple[Photo, str]]
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What stages need besides the photo and their settings.
+
+    `mask`: bool (H, W), True where inpainting fills, in the coordinates of the
+    photo as the pipeline received it. `models`: a ModelManager, created on
+    first use when None. `device`: "auto", "cpu" or a torch device string.
+    """
+
+    mask: np.ndarray | None = None
+    models: Any = None
+    device: str = "auto"
+
+    def with_mask(self, mask: np.ndarray) -> "StageContext":
+        return replace(self, mask=np.asarray(mask, dtype=bool))
+
+    def model_manager(self):
+        if self.models is None:
+            from restorer.models.manager import shared_manager
+
+            return shared_manager(self.device)
+        return self.models
+
+
+def _registry() -> dict[str, Callable[..., StageGenerator]]:
+    from restorer.stages import artifacts, colorize, inpaint, upscale
+
+    return {"artifacts": artifacts.run, "inpaint": inpaint.run, "colorize": colorize.run, "upscale": upscale.run}
+
+
+class _Stages(dict):
+    """Lazily filled id -> stage function map, in pipeline order."""
+
+    def __missing__(self, key: str):
+        self.update(_registry())
+        return dict.__getitem__(self, key)
+
+
+STAGES: dict[str, Callable[..., StageGenerator]] = _Stages()

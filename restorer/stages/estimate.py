@@ -1,0 +1,74 @@
+"""Estimates that drive `auto` settings: JPEG quality and noise level.
+
+Both are shown to the user next to the strength they produced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The IJG (libjpeg) reference luminance table at quality 50, in natural
+# (row-major) order, as every libjpeg-derived encoder scales it.
+_IJG_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+], dtype=np.float64)
+
+# Pillow reports tables in zig-zag order; this maps zig-zag index -> natural index.
+_ZIGZAG = np.array([
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+])
+
+
+def _ijg_table(quality: int) -> np.ndarray:
+    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
+    return np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
+
+
+def estimate_jpeg_quality(quantization: dict[int, list[int]] | None) -> int | None:
+    """The IJG quality (1..100) whose luminance table best matches the file's, or None.
+
+    Works for any libjpeg-style encoder (cameras mostly differ by a few units).
+    """
+    if not quantization or 0 not in quantization:
+        return None
+    table = np.asarray(list(quantization[0]), dtype=np.float64)
+    if table.size != 64:
+        return None
+    natural = np.empty(64)
+    natural[_ZIGZAG] = table
+    # Pillow >= 9 already returns natural order; pick the reading that fits IJG best.
+    candidates = (natural, table)
+    best_quality, best_error = None, np.inf
+    for observed in candidates:
+        for quality in range(1, 101):
+            error = float(np.mean(np.abs(np.log(_ijg_table(quality)) - np.log(observed))))
+            if error < best_error:
+                best_quality, best_error = quality, error
+    return best_quality
+
+
+def estimate_noise_sigma(rgb: np.ndarray) -> float:
+    """Noise standard deviation on the 0..255 scale (Immerkaer's Laplacian-difference estimator).
+
+    Computed per 32x32 block on luma and summarised by a low percentile, so that
+    textured regions (which inflate the estimate) are ignored.
+    """
+    luma = (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32) * 255.0
+    if luma.shape[0] < 8 or luma.shape[1] < 8:
+        return 0.0
+    # 3x3 kernel [[1,-2,1],[-2,4,-2],[1,-2,1]] removes smooth structure, keeps noise.
+    lap = (luma[:-2, :-2] - 2 * luma[:-2, 1:-1] + luma[:-2, 2:]
+           - 2 * luma[1:-1, :-2] + 4 * luma[1:-1, 1:-1] - 2 * luma[1:-1, 2:]
+           + luma[2:, :-2] - 2 * luma[2:, 1:-1] + luma[2:, 2:])
+    block = 32
+    h, w = (lap.shape[0] // block) * block, (lap.shape[1] // block) * block
+    if h == 0 or w == 0:
+        return float(np.sqrt(np.pi / 2) * np.mean(np.abs(lap)) / 6)
+    per_block = np.abs(lap[:h, :w]).reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    return float(np.sqrt(np.pi / 2) * np.percentile(per_block, 10) / 6)

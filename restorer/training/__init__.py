@@ -1,0 +1,1 @@
+"""Scripts that produce the files in weights/. The application never imports these."""

@@ -1,0 +1,48 @@
+"""Training photos: load ../shared/data/train into memory as uint8 RGB arrays.
+
+Only train/BSDS500_* and train/wikipedia_photos are used (see the data
+MANIFEST): eval/ is for measuring and old_photos/ for looking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+TRAIN_FOLDERS = ("BSDS500_train", "BSDS500_test", "wikipedia_photos")
+_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+def list_training_images(root: Path) -> list[Path]:
+    """Every image under the allowed training folders of `root`, sorted."""
+    paths: list[Path] = []
+    for folder in TRAIN_FOLDERS:
+        base = root / folder
+        if base.is_dir():
+            paths += sorted(p for p in base.rglob("*") if p.suffix.lower() in _SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"no training images under {root} (expected {', '.join(TRAIN_FOLDERS)})")
+    return paths
+
+
+def load_images(paths: list[Path]) -> list[np.ndarray]:
+    """Decode each file to uint8 RGB (H, W, 3)."""
+    images = []
+    for path in paths:
+        with Image.open(path) as im:
+            images.append(np.asarray(im.convert("RGB"), dtype=np.uint8))
+    return images
+
+
+def random_crop(rng: np.random.Generator, image: np.ndarray, size: int) -> np.ndarray:
+    """A random `size`x`size` crop, randomly flipped and rotated by a multiple of 90 degrees."""
+    h, w = image.shape[:2]
+    y = int(rng.integers(0, h - size + 1))
+    x = int(rng.integers(0, w - size + 1))
+    patch = image[y : y + size, x : x + size]
+    if rng.random() < 0.5:
+        patch = patch[:, ::-1]
+    patch = np.rot90(patch, int(rng.integers(0, 4)))
+    return np.ascontiguousarray(patch)

@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests are headless; anything needing ../shared or real weights skips cleanly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Converted weights go to a per-run cache, never the user's."""
+    cache = os.environ.get("RESTORER_TEST_CACHE") or str(tmp_path_factory.mktemp("cache"))
+    os.environ["RESTORER_CACHE"] = cache
+    yield
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+def gradient_photo(width: int = 48, height: int = 32, seed: int = 0) -> np.ndarray:
+    """A smooth colourful float32 RGB test image with a little texture."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rgb = np.stack([x / width, y / height, 0.5 + 0.3 * np.sin(x / 5.0)], axis=2)
+    return np.clip(rgb + rng.normal(0, 0.01, rgb.shape), 0, 1).astype(np.float32)
+
+
+def save_rgb(path: Path, rgb: np.ndarray, **kwargs) -> Path:
+    Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path, **kwargs)
+    return path
+
+
+@pytest.fixture
+def photo_file(tmp_path) -> Path:
+    return save_rgb(tmp_path / "photo.png", gradient_photo())

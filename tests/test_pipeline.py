@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from restorer import pipeline
+from restorer.errors import Cancelled
+from restorer.events import Finished, Progress, StageFinished, StageStarted
+from restorer.imaging import Photo
+from restorer.recipe import Recipe
+
+from .conftest import gradient_photo
+
+
+def _classic_recipe() -> Recipe:
+    return (Recipe().with_enabled({"artifacts", "inpaint", "colorize", "upscale"})
+            .with_settings("upscale", engine="lanczos", scale=2).with_settings("artifacts", strength=20))
+
+
+def test_stages_run_in_order_and_finish_once():
+    photo = Photo(gradient_photo())
+    mask = np.zeros((32, 48), dtype=bool)
+    mask[10:12, 5:40] = True
+    events = list(pipeline.run(_classic_recipe(), photo, mask=mask))
+    started = [e.stage for e in events if isinstance(e, StageStarted)]
+    finished = [e.stage for e in events if isinstance(e, StageFinished)]
+    assert started == finished == ["artifacts", "inpaint", "colorize", "upscale"]
+    assert isinstance(events[-1], Finished) and sum(isinstance(e, Finished) for e in events) == 1
+    assert events[-1].photo.size == (96, 64)
+    overall = [e.overall for e in events if isinstance(e, Progress)]
+    assert overall == sorted(overall) and overall[-1] == pytest.approx(1.0)
+
+
+def test_disabled_stages_do_not_run():
+    events = list(pipeline.run(Recipe().with_enabled({"colorize"}), Photo(gradient_photo())))
+    assert [e.stage for e in events if isinstance(e, StageStarted)] == ["colorize"]
+
+
+def test_cancel_stops_between_steps_and_yields_no_result():
+    token = pipeline.CancelToken()
+    seen = []
+    with pytest.raises(Cancelled):
+        for event in pipeline.run(_classic_recipe(), Photo(gradient_photo()), cancel=token):
+            seen.append(event)
+            if isinstance(event, Progress):
+                token.cancel()
+    assert not any(isinstance(e, Finished) for e in seen)
+    assert [e.stage for e in seen if isinstance(e, StageStarted)] == ["artifacts"]
+
+
+def test_input_photo_is_not_modified():
+    pixels = gradient_photo()
+    photo = Photo(pixels.copy())
+    pipeline.run_to_end(_classic_recipe(), photo)
+    assert np.array_equal(photo.pixels, pixels)

@@ -1,0 +1,59 @@
+import pytest
+
+from restorer.errors import RecipeError
+from restorer.recipe import STAGE_ORDER, Recipe, Step, UpscaleSettings, load_preset, preset_names
+
+
+def test_default_recipe_has_the_four_stages_in_order():
+    assert tuple(s.stage for s in Recipe().steps) == STAGE_ORDER == ("artifacts", "inpaint", "colorize", "upscale")
+
+
+def test_json_round_trip_keeps_every_setting():
+    recipe = (Recipe().with_enabled({"artifacts", "upscale"})
+              .with_settings("upscale", alpha=0.25, scale=2, engine="lanczos")
+              .with_settings("artifacts", strength=40))
+    again = Recipe.from_json(recipe.to_json())
+    assert again == recipe
+    assert again.enabled_stages() == ("artifacts", "upscale")
+    assert again.settings("upscale").alpha == 0.25
+
+
+def test_stages_out_of_order_are_refused():
+    steps = list(Recipe().steps)
+    steps[0], steps[3] = steps[3], steps[0]
+    with pytest.raises(RecipeError, match="in that order"):
+        Recipe(tuple(steps))
+
+
+def test_wrong_settings_type_is_refused():
+    steps = list(Recipe().steps)
+    steps[0] = Step("artifacts", True, UpscaleSettings())
+    with pytest.raises(RecipeError):
+        Recipe(tuple(steps))
+
+
+@pytest.mark.parametrize("change", [
+    {"stage": "upscale", "alpha": 1.5}, {"stage": "upscale", "scale": 5}, {"stage": "artifacts", "strength": 101},
+    {"stage": "artifacts", "strength": "strong"}, {"stage": "inpaint", "engine": "magic"},
+])
+def test_invalid_settings_raise_a_sentence(change):
+    stage = change.pop("stage")
+    with pytest.raises(RecipeError) as info:
+        Recipe().with_settings(stage, **change)
+    assert str(info.value).endswith(".")
+
+
+def test_unknown_setting_in_json_is_named():
+    data = Recipe().to_dict()
+    data["stages"][3]["settings"]["sharpness"] = 3
+    with pytest.raises(RecipeError, match="sharpness"):
+        Recipe.from_dict(data)
+
+
+def test_presets_load_and_unknown_preset_is_explained():
+    names = preset_names()
+    assert "default" in names
+    for name in names:
+        assert isinstance(load_preset(name), Recipe)
+    with pytest.raises(RecipeError, match="no preset named"):
+        load_preset("does-not-exist")

@@ -1,0 +1,86 @@
+"""The worker, driven with a fake pipeline so the test is about signals and threads."""
+
+import types
+
+import pytest
+from PySide6.QtCore import QThread
+
+from restorer.errors import Cancelled
+from restorer.events import Finished, Progress, StageFinished, StageStarted
+from restorer.gui.app import _Requests
+from restorer.gui.worker import RestoreWorker
+from restorer.imaging import Photo
+from restorer.recipe import Recipe
+
+from .conftest import gradient_photo
+
+
+def _fake_pipeline(runs: list):
+    def run(recipe, photo, mask=None, cancel=None):
+        runs.append(recipe.enabled_stages())
+        stages = recipe.enabled_stages()
+        for i, stage in enumerate(stages):
+            yield StageStarted(stage, i, len(stages))
+            if cancel.cancelled:
+                raise Cancelled("cancelled")
+            yield Progress(stage, 1.0, (i + 1) / len(stages))
+            yield StageFinished(stage, 0.0, f"{stage} done", photo)
+        yield Finished(photo, 0.0)
+
+    class Token:
+        def __init__(self):
+            self.cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    return types.SimpleNamespace(run=run, CancelToken=Token)
+
+
+@pytest.fixture
+def worker_thread(qtbot):
+    runs: list = []
+    worker = RestoreWorker(_fake_pipeline(runs))
+    thread = QThread()
+    worker.moveToThread(thread)
+    requests = _Requests()
+    requests.restore.connect(worker.restore)
+    thread.start()
+    yield worker, requests, runs
+    thread.quit()
+    thread.wait()
+
+
+def test_signals_arrive_in_order(qtbot, worker_thread):
+    worker, requests, _ = worker_thread
+    recipe = Recipe().with_enabled({"artifacts", "upscale"})
+    signals = [worker.stage_started, worker.progress, worker.stage_finished,
+               worker.stage_started, worker.progress, worker.stage_finished, worker.finished]
+    with qtbot.waitSignals(signals, order="strict", timeout=5000):
+        requests.restore.emit(recipe, Photo(gradient_photo()), None)
+
+
+def test_changing_a_late_stage_reruns_only_that_stage(qtbot, worker_thread):
+    worker, requests, runs = worker_thread
+    photo = Photo(gradient_photo())
+    recipe = Recipe().with_enabled({"artifacts", "colorize", "upscale"})
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        requests.restore.emit(recipe, photo, None)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        requests.restore.emit(recipe.with_settings("upscale", alpha=0.1), photo, None)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        requests.restore.emit(recipe.with_settings("artifacts", strength=10), photo, None)
+    assert runs == [("artifacts", "colorize", "upscale"), ("upscale",), ("artifacts", "colorize", "upscale")]
+
+
+def test_failures_become_one_sentence(qtbot):
+    def run(*args, **kwargs):
+        from restorer.errors import BadMask
+
+        raise BadMask("The mask is the wrong size.")
+        yield  # pragma: no cover
+
+    worker = RestoreWorker(types.SimpleNamespace(run=run, CancelToken=lambda: types.SimpleNamespace(cancel=lambda: 0)))
+    with qtbot.waitSignal(worker.failed, timeout=2000) as blocker:
+        worker.restore(Recipe(), Photo(gradient_photo()), None)
+    assert blocker.args == ["The mask is the wrong size."]
