@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     from restorer.evaluation.cli import add_eval_parser
 
     add_eval_parser(sub)
+    models = sub.add_parser("models", help="list models, or download an official checkpoint")
+    models.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
+    models.add_argument("model_id", nargs="?")
+
     bench = sub.add_parser("bench", help="measure speed against a reference path in the same run")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--size", type=int, default=128, help="side of the square test input")
@@ -133,6 +137,29 @@ def command_run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def command_models(args: argparse.Namespace) -> int:
+    from restorer.models import store
+    from restorer.models.catalog import CATALOG
+    from restorer.progress import ProgressLine
+
+    if args.action == "list":
+        for entry in CATALOG.values():
+            state = {"package": "installed with Restorer", "bundled": "bundled"}.get(entry.source)
+            if state is None:
+                state = "downloaded" if store.is_installed(entry) else "not downloaded (restorer models fetch ID)"
+            print(f"{entry.id:<24} {entry.title} [{entry.licence}] - {state}")
+        return 0
+    if not args.model_id:
+        print("restorer: name the model to fetch; `restorer models` lists them.", file=sys.stderr)
+        return 2
+    bar = ProgressLine()
+    path = store.fetch(args.model_id, progress=lambda done, total: bar.update(
+        args.model_id, done / total if total else 0.0))
+    bar.clear()
+    print(f"{args.model_id} -> {path} (SHA-256 verified); use it with --checkpoint {path}")
+    return 0
+
+
 def command_gui(photo: Path | None) -> int:
     try:
         from restorer.gui.app import main as gui_main
@@ -168,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             from restorer.evaluation.cli import command_eval
 
             return command_eval(args)
+        if args.command == "models":
+            return command_models(args)
         if args.command == "bench":
             from restorer.bench import command_bench
 

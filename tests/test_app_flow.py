@@ -63,3 +63,40 @@ def test_recipe_panel_edits_reach_the_session(qtbot):
         assert app.session.recipe.settings("upscale").alpha == 0.2
     finally:
         app.shutdown()
+
+
+def test_alpha_slider_previews_the_visible_crop(qtbot, tmp_path):
+    source = save_rgb(tmp_path / "wide.png", gradient_photo(400, 300))
+    app = Application()
+    qtbot.addWidget(app.window)
+    app.window.resize(900, 600)
+    try:
+        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+            app.open(str(source))
+        recipe = app.session.recipe.with_enabled({"colorize", "upscale"}).with_settings("upscale", engine="lanczos")
+        app.window.panel.set_recipe(recipe)
+        app.session.recipe = recipe
+        with qtbot.waitSignal(app.worker.finished, timeout=20000):
+            app.restore()
+        qtbot.waitUntil(lambda: app.session.result is not None, timeout=5000)
+        with qtbot.waitSignal(app.worker.preview_ready, timeout=10000) as blocker:
+            app._on_alpha_moved(0.3)
+        image, (x, y, w, h) = blocker.args
+        assert (w, h) == (160, 160)  # capped crop, not the whole 400x300 photo
+        assert 0 <= x <= 400 - w and 0 <= y <= 300 - h
+        assert (image.width(), image.height()) == (4 * w, 4 * h)
+    finally:
+        app.shutdown()
+
+
+def test_stale_preview_requests_are_dropped(qtbot):
+    from restorer.gui.worker import RestoreWorker
+    from restorer.imaging import Photo
+    from restorer.recipe import Recipe
+
+    worker = RestoreWorker()
+    worker.latest_preview = 5
+    received = []
+    worker.preview_ready.connect(lambda *args: received.append(args))
+    worker.preview(Recipe(), Photo(gradient_photo()), None, (0, 0, 10, 10), 4)
+    assert received == []

@@ -22,6 +22,7 @@ class _Requests(QObject):
     load = Signal(str)
     restore = Signal(object, object, object)
     save = Signal(object, str)
+    preview = Signal(object, object, object, object, int)
 
 
 class Application(QObject):
@@ -36,6 +37,7 @@ class Application(QObject):
         self.worker = RestoreWorker(pipeline_module)
         self.worker.moveToThread(self.thread)
         self.requests = _Requests()
+        self._preview_requests = 0
         self._connect()
         self.thread.start()
 
@@ -44,12 +46,15 @@ class Application(QObject):
         r.load.connect(w.load)
         r.restore.connect(w.restore)
         r.save.connect(w.save)
+        r.preview.connect(w.preview)
 
         win.open_requested.connect(self.open)
         win.run_requested.connect(self.restore)
         win.cancel_requested.connect(w.request_cancel, Qt.ConnectionType.DirectConnection)
         win.save_requested.connect(self.save)
         win.panel.recipe_changed.connect(self._on_recipe_changed)
+        win.panel.alpha_moved.connect(self._on_alpha_moved)
+        w.preview_ready.connect(win.viewer.show_patch)
 
         w.loaded.connect(self._on_loaded)
         w.load_failed.connect(lambda msg: (s.set_busy(False), win.show_error("Could not open the photo", msg)))
@@ -88,7 +93,24 @@ class Application(QObject):
     # --- worker events ------------------------------------------------------------------
 
     def _on_recipe_changed(self, recipe) -> None:
+        previous = self.session.recipe
         self.session.recipe = recipe
+        # A finished result plus a new look: re-run at once (only the upscale stage runs again).
+        only_alpha = (previous.with_settings("upscale", alpha=recipe.settings("upscale").alpha) == recipe
+                      and previous != recipe)
+        if only_alpha and self.session.result is not None and not self.session.busy:
+            self.restore()
+
+    def _on_alpha_moved(self, alpha: float) -> None:
+        """Slider being dragged: preview the visible crop at the new alpha, newest request only."""
+        if self.session.photo is None or self.session.result is None or self.session.busy:
+            return
+        recipe = self.session.recipe.with_settings("upscale", alpha=alpha)
+        rect = self.window.viewer.visible_image_rect()
+        self._preview_requests += 1
+        self.worker.latest_preview = self._preview_requests
+        self.requests.preview.emit(recipe, self.session.photo, self.session.mask,
+                                   (rect.x(), rect.y(), rect.width(), rect.height()), self._preview_requests)
 
     def _on_loaded(self, photo, image, path: str) -> None:
         self.session.set_busy(False)

