@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--upscale-engine", choices=("realesrgan", "lanczos"))
     run.add_argument("--checkpoint", type=Path, help="your own ESRGAN/Real-ESRGAN weights (.pth or .safetensors)")
     run.add_argument("--artifacts-strength", type=_strength, help="'auto' or 0..100")
+    run.add_argument("--artifacts-engine", choices=("model", "classic"))
     run.add_argument("--inpaint-engine", choices=("telea", "ns"))
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
@@ -97,6 +98,8 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_settings("upscale", **upscale)
     if args.artifacts_strength is not None:
         recipe = recipe.with_settings("artifacts", strength=args.artifacts_strength)
+    if args.artifacts_engine:
+        recipe = recipe.with_settings("artifacts", engine=args.artifacts_engine)
     if args.inpaint_engine:
         recipe = recipe.with_settings("inpaint", engine=args.inpaint_engine)
     return recipe

@@ -22,16 +22,16 @@ RECIPE_VERSION = 1
 
 @dataclass(frozen=True)
 class ArtifactsSettings:
-    """JPEG blocking/ringing and noise removal.
+    """JPEG blocking/ringing and noise removal: `engine` "model" (ArtifactNet) or "classic" (non-local means).
 
     `strength` is "auto" (estimated from the photo) or 0..100; 0 leaves the photo unchanged.
     """
 
-    engine: str = "classic"
+    engine: str = "model"
     strength: str | int = "auto"
 
     def __post_init__(self) -> None:
-        _check_choice("artifacts engine", self.engine, ("classic",))
+        _check_choice("artifacts engine", self.engine, ("model", "classic"))
         if self.strength != "auto" and not (isinstance(self.strength, int) and 0 <= self.strength <= 100):
             raise RecipeError(f"Artifact strength must be 'auto' or a whole number from 0 to 100, not {self.strength!r}.")
 

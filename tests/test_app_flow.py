@@ -18,7 +18,7 @@ def test_run_result_save_flow(qtbot, tmp_path):
         qtbot.waitUntil(lambda: app.session.photo is not None, timeout=5000)
         assert app.window.run_button.isEnabled()
         recipe = (app.session.recipe.with_enabled({"artifacts", "colorize", "upscale"})
-                  .with_settings("upscale", engine="lanczos", scale=2))
+                  .with_settings("upscale", engine="lanczos", scale=2).with_settings("artifacts", engine="classic"))
         app.window.panel.set_recipe(recipe)
         app.session.recipe = recipe
         with qtbot.waitSignal(app.worker.finished, timeout=20000):

@@ -10,7 +10,8 @@ from restorer.cli import main
 
 from .conftest import gradient_photo, save_rgb
 
-CLASSIC = ["--stages", "artifacts,colorize,upscale", "--upscale-engine", "lanczos", "--scale", "2"]
+CLASSIC = ["--stages", "artifacts,colorize,upscale", "--upscale-engine", "lanczos", "--scale", "2",
+           "--artifacts-engine", "classic"]
 
 
 def test_run_restores_a_photo(tmp_path, photo_file, capsys):

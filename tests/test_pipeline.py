@@ -12,7 +12,7 @@ from .conftest import gradient_photo
 
 def _classic_recipe() -> Recipe:
     return (Recipe().with_enabled({"artifacts", "inpaint", "colorize", "upscale"})
-            .with_settings("upscale", engine="lanczos", scale=2).with_settings("artifacts", strength=20))
+            .with_settings("upscale", engine="lanczos", scale=2).with_settings("artifacts", strength=20, engine="classic"))
 
 
 def test_stages_run_in_order_and_finish_once():

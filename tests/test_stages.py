@@ -29,7 +29,7 @@ def test_artifacts_removes_noise_from_a_flat_patch():
     rng = np.random.default_rng(1)
     clean = np.full((64, 64, 3), 0.5, dtype=np.float32)
     noisy = np.clip(clean + rng.normal(0, 15 / 255, clean.shape), 0, 1).astype(np.float32)
-    result, note = _drain(artifacts.run(Photo(noisy), ArtifactsSettings(strength="auto"), StageContext()))
+    result, note = _drain(artifacts.run(Photo(noisy), ArtifactsSettings(engine="classic", strength="auto"), StageContext()))
     assert "noise sigma" in note
     assert np.abs(result.pixels - clean).mean() < 0.5 * np.abs(noisy - clean).mean()
 
@@ -86,6 +86,6 @@ def test_lanczos_upscale_scales_size_alpha_and_dpi():
 def test_classic_chain_is_not_a_stub():
     photo = Photo(gradient_photo())
     recipe = Recipe().with_enabled({"artifacts", "colorize", "upscale"}).with_settings("upscale", engine="lanczos")
-    result = pipeline.run_to_end(recipe.with_settings("artifacts", strength=50), photo)
+    result = pipeline.run_to_end(recipe.with_settings("artifacts", strength=50, engine="classic"), photo)
     assert result.size == (192, 128)
     assert not np.allclose(result.pixels[::4, ::4], photo.pixels, atol=1e-3)

@@ -17,6 +17,15 @@ def add_eval_parser(sub) -> None:
     sr.add_argument("--checkpoint", default="", help="evaluate your own weights file instead")
     sr.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
+    art = tasks.add_parser("artifacts", help="JPEG or noise removal against the degraded input and the classic engine")
+    art.add_argument("--data", type=Path, required=True)
+    kind = art.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--quality", type=int, help="Pillow JPEG quality (4:2:0)")
+    kind.add_argument("--noise", type=float, help="Gaussian noise sigma on the 0-255 scale")
+    art.add_argument("--strength", default="auto", help="'auto' or 0..100")
+    art.add_argument("--engines", default="classic,model", help="comma-separated: classic,model")
+    art.add_argument("--json", action="store_true")
+
 
 def command_eval(args: argparse.Namespace) -> int:
     if args.task == "sr":
@@ -33,5 +42,20 @@ def command_eval(args: argparse.Namespace) -> int:
         if args.json:
             summary = {k: v for k, v in result.items() if k != "per_image"}
             print(json.dumps(summary))
+        return 0
+    if args.task == "artifacts":
+        from restorer.evaluation.artifacts import evaluate_artifacts
+
+        strength = args.strength if args.strength == "auto" else int(args.strength)
+        engines = tuple(e for e in args.engines.split(",") if e)
+        result = evaluate_artifacts(args.data, quality=args.quality, sigma=args.noise, strength=strength,
+                                    engines=engines)
+        what = f"JPEG q{args.quality}" if args.quality is not None else f"noise sigma {args.noise:g}"
+        print(f"{Path(args.data).name}, {what}, {result['images']} images (PSNR RGB / PSNR-Y / SSIM-Y / PSNR-B-Y):")
+        for method in ("input", *engines):
+            print(f"  {method:<8} {result[method + '_psnr']:6.2f} / {result[method + '_psnr_y']:6.2f} / "
+                  f"{result[method + '_ssim_y']:.4f} / {result[method + '_psnr_b']:6.2f}")
+        if args.json:
+            print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
         return 0
     return 2

@@ -52,6 +52,11 @@ class RecipePanel(QWidget):
 
     def _build_artifacts(self) -> None:
         form = QFormLayout(self.groups["artifacts"])
+        self.artifacts_engine = QComboBox()
+        self.artifacts_engine.addItem("Neural (ArtifactNet)", "model")
+        self.artifacts_engine.addItem("Classic (non-local means)", "classic")
+        form.addRow("Method", self.artifacts_engine)
+        self.artifacts_engine.currentIndexChanged.connect(self._on_edited)
         self.artifacts_auto = QCheckBox("Automatic")
         self.artifacts_auto.setToolTip("Estimated from the file's JPEG quality tables and the image's noise level")
         self.artifacts_strength = _slider(0, 100, 50)
@@ -121,6 +126,7 @@ class RecipePanel(QWidget):
             for stage, group in self.groups.items():
                 group.setChecked(stage in recipe.enabled_stages())
             art = recipe.settings("artifacts")
+            self.artifacts_engine.setCurrentIndex(self.artifacts_engine.findData(art.engine))
             self.artifacts_auto.setChecked(art.strength == "auto")
             self.artifacts_strength.setEnabled(art.strength != "auto")
             if art.strength != "auto":
@@ -148,7 +154,7 @@ class RecipePanel(QWidget):
         strength: str | int = "auto" if self.artifacts_auto.isChecked() else self.artifacts_strength.value()
         return (
             self._recipe.with_enabled(enabled)
-            .with_settings("artifacts", strength=strength)
+            .with_settings("artifacts", strength=strength, engine=self.artifacts_engine.currentData())
             .with_settings("inpaint", engine=self.inpaint_engine.currentData(), radius=self.inpaint_radius.value())
             .with_settings("colorize", strength=self.colorize_strength.value() / 100,
                            saturation=self.colorize_saturation.value() / 100)

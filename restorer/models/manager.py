@@ -48,6 +48,7 @@ class ModelManager:
         self._sr_alpha: float | None = None
         self._sr_runtime: Runtime | None = None
         self._custom: dict[Path, object] = {}
+        self._artifact: tuple | None = None
 
     def sr_endpoints(self) -> tuple[dict, dict]:
         """(PSNR state, GAN state) as fp32 CPU tensors, checked to be blendable."""
@@ -87,6 +88,21 @@ class ModelManager:
                     self._sr_net.load_state_dict(blended)
                 self._sr_alpha = alpha
             return self._sr_net, runtime
+
+    def artifact_network(self, precision: str = "auto"):
+        """(ArtifactNet, runtime) from the bundled weights."""
+        import torch
+        from safetensors.torch import load_file
+
+        from restorer.models.archs.artifactnet import from_state_dict
+
+        runtime = choose_runtime(self.device, precision)
+        with self._lock:
+            if self._artifact is None or self._artifact[1] != runtime:
+                net = from_state_dict(load_file(str(bundled_weights("restorer-artifacts"))))
+                net = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
+                self._artifact = (net, runtime)
+            return self._artifact
 
     def custom_network(self, path: Path, precision: str = "auto"):
         """(network, runtime) for a user's checkpoint file."""

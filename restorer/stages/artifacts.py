@@ -1,8 +1,13 @@
 """Artifact removal: JPEG blocking/ringing and noise, before anything magnifies them.
 
-Classic engine: OpenCV's non-local means on 8-bit tiles. The correction it
-finds is added to the full-precision pixels, so 16-bit scans keep their depth
-where nothing needed fixing.
+Model engine (default): our ArtifactNet, conditioned on a strength map, run
+in tiles. Classic engine (the baseline): OpenCV's non-local means on 8-bit
+tiles. Both add their correction to the full-precision pixels, so 16-bit
+scans keep their depth where nothing needed fixing.
+
+Strength is 0..100. `auto` derives it from the file's JPEG quantisation
+tables and the image's noise level, on the scale the model was trained with:
+max((95 - quality) / 90, sigma / 50).
 """
 
 from __future__ import annotations
@@ -19,23 +24,54 @@ _TILE = 512
 _MARGIN = 24  # > search window radius (10) + template radius (3), so tiles agree at seams
 
 
+def strength_from(quality: int | None, sigma: float) -> int:
+    """0..100 on the training scale; noise below ~2 (sensor floor, fine grain) counts as clean."""
+    from_jpeg = 0.0 if quality is None else (95 - quality) / 90
+    from_noise = max(0.0, sigma - 2.0) / 50
+    return int(round(100 * float(np.clip(max(from_jpeg, from_noise), 0.0, 1.0))))
+
+
 def auto_strength(photo: Photo) -> tuple[int, str]:
     """Strength 0..100 from the file's JPEG quality and the image's noise, with an explanation."""
+    strength, note, _ = _auto(photo)
+    return strength, note
+
+
+def _auto(photo: Photo) -> tuple[int, str, str]:
+    """(strength, explanation, what drove it: "jpeg" or "noise")."""
     quality = estimate_jpeg_quality(photo.metadata.jpeg_quantization)
     sigma = estimate_noise_sigma(photo.float_pixels()[::2, ::2] if max(photo.size) > 2000 else photo.float_pixels())
-    from_jpeg = 0.0 if quality is None else float(np.clip((92 - quality) * 1.1, 0, 100))
-    from_noise = float(np.clip((sigma - 1.5) * 5.0, 0, 100))
-    strength = int(round(max(from_jpeg, from_noise)))
+    strength = strength_from(quality, sigma)
+    driver = "jpeg" if quality is not None and strength_from(quality, 0.0) >= strength else "noise"
     parts = [f"noise sigma {sigma:.1f}"]
     if quality is not None:
         parts.insert(0, f"JPEG quality {quality}")
-    return strength, f"auto strength {strength} ({', '.join(parts)})"
+    return strength, f"auto strength {strength} ({', '.join(parts)})", driver
 
 
-def denoise_nlm(rgb: np.ndarray, strength: int) -> np.ndarray:
-    """Non-local means over one float32 (H, W, 3) tile; strength 0..100."""
-    # h = 12 at strength 100: stronger filtering erases skin texture along with the blocks.
-    h = 0.12 * strength
+def denoise_model(rgb: np.ndarray, strength: int, context: StageContext) -> StageGenerator:
+    """ArtifactNet over float32 (H, W, 3) in tiles; yields progress, returns float32."""
+    from restorer.models.archs.artifactnet import WithStrength
+    from restorer.tiling import run_tiled
+
+    net, runtime = context.model_manager().artifact_network()
+    # Tiles and context are multiples of 8 so each tile sees the JPEG grid where the photo has it.
+    out = yield from run_tiled(WithStrength(net, strength / 100), rgb, scale=1, runtime=runtime, tile=256, pad=24,
+                               out_dtype=np.float32)
+    return out
+
+
+def nlm_h(strength: int, driver: str) -> float:
+    """Non-local means' filter strength h for our 0..100 scale.
+
+    Noise needs h near its sigma (strength 100 = sigma 50); JPEG blocks need far
+    less: beyond h ~ 7 the filter erases skin texture along with the blocks.
+    """
+    return (0.12 if driver == "jpeg" else 0.45) * strength
+
+
+def denoise_nlm(rgb: np.ndarray, h: float) -> np.ndarray:
+    """Non-local means over one float32 (H, W, 3) tile with filter strength `h`."""
     u8 = (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
     den = cv2.fastNlMeansDenoisingColored(u8, None, h, h, 7, 21)
     return np.clip(rgb + (den.astype(np.float32) - u8.astype(np.float32)) / 255.0, 0.0, 1.0)
@@ -43,20 +79,23 @@ def denoise_nlm(rgb: np.ndarray, strength: int) -> np.ndarray:
 
 def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> StageGenerator:
     if settings.strength == "auto":
-        strength, note = auto_strength(photo)
+        strength, note, driver = _auto(photo)
     else:
-        strength, note = int(settings.strength), f"strength {settings.strength}"
+        strength, note, driver = int(settings.strength), f"strength {settings.strength}", "noise"
     if strength == 0:
         yield 1.0
         return photo, note + ": nothing to remove"
     src = photo.float_pixels()
+    if settings.engine == "model":
+        out = yield from denoise_model(src, strength, context)
+        return photo.with_pixels(out), note
     out = np.empty_like(src)
     height, width = src.shape[:2]
     tiles = [(y, x) for y in range(0, height, _TILE) for x in range(0, width, _TILE)]
     for done, (y, x) in enumerate(tiles):
         y0, x0 = max(0, y - _MARGIN), max(0, x - _MARGIN)
         y1, x1 = min(height, y + _TILE + _MARGIN), min(width, x + _TILE + _MARGIN)
-        result = denoise_nlm(src[y0:y1, x0:x1], strength)
+        result = denoise_nlm(src[y0:y1, x0:x1], nlm_h(strength, driver))
         th, tw = min(_TILE, height - y), min(_TILE, width - x)
         out[y : y + th, x : x + tw] = result[y - y0 : y - y0 + th, x - x0 : x - x0 + tw]
         yield (done + 1) / len(tiles)

@@ -54,21 +54,30 @@ def estimate_jpeg_quality(quantization: dict[int, list[int]] | None) -> int | No
 
 
 def estimate_noise_sigma(rgb: np.ndarray) -> float:
-    """Noise standard deviation on the 0..255 scale (Immerkaer's Laplacian-difference estimator).
+    """Per-channel noise standard deviation on the 0..255 scale (Immerkaer's estimator).
 
-    Computed per 32x32 block on luma and summarised by a low percentile, so that
-    textured regions (which inflate the estimate) are ignored.
+    Computed per 32x32 block and summarised by a low percentile, so textured
+    regions (which inflate the estimate) and near-black/white regions (where
+    noise is clipped away) are ignored. Per channel, not on luma: luma
+    averages independent colour noise down to two thirds of its level.
     """
-    luma = (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32) * 255.0
-    if luma.shape[0] < 8 or luma.shape[1] < 8:
+    return float(np.median([_channel_sigma(rgb[..., c].astype(np.float32) * 255.0) for c in range(3)]))
+
+
+def _channel_sigma(plane: np.ndarray, block: int = 32) -> float:
+    if plane.shape[0] < 8 or plane.shape[1] < 8:
         return 0.0
-    # 3x3 kernel [[1,-2,1],[-2,4,-2],[1,-2,1]] removes smooth structure, keeps noise.
-    lap = (luma[:-2, :-2] - 2 * luma[:-2, 1:-1] + luma[:-2, 2:]
-           - 2 * luma[1:-1, :-2] + 4 * luma[1:-1, 1:-1] - 2 * luma[1:-1, 2:]
-           + luma[2:, :-2] - 2 * luma[2:, 1:-1] + luma[2:, 2:])
-    block = 32
+    # 3x3 kernel [[1,-2,1],[-2,4,-2],[1,-2,1]] removes smooth structure; on white noise its
+    # output has standard deviation 6 sigma and mean absolute value 6 sigma sqrt(2/pi).
+    lap = (plane[:-2, :-2] - 2 * plane[:-2, 1:-1] + plane[:-2, 2:]
+           - 2 * plane[1:-1, :-2] + 4 * plane[1:-1, 1:-1] - 2 * plane[1:-1, 2:]
+           + plane[2:, :-2] - 2 * plane[2:, 1:-1] + plane[2:, 2:])
     h, w = (lap.shape[0] // block) * block, (lap.shape[1] // block) * block
     if h == 0 or w == 0:
         return float(np.sqrt(np.pi / 2) * np.mean(np.abs(lap)) / 6)
     per_block = np.abs(lap[:h, :w]).reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    level = plane[1 : 1 + h, 1 : 1 + w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    usable = per_block[(level > 20) & (level < 235)]
+    if usable.size >= 4:
+        per_block = usable
     return float(np.sqrt(np.pi / 2) * np.percentile(per_block, 10) / 6)

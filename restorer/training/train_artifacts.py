@@ -1,0 +1,143 @@
+"""Train ArtifactNet, the JPEG-and-noise remover of the artifacts stage.
+
+Pairs are made on the fly from ../shared/data/train: a clean crop, and the
+same crop after one of
+  - JPEG at quality 5..95 (mostly 4:2:0 chroma, as cameras and the web make),
+  - Gaussian noise (sigma 0..50, colour or grey "grain") or Poisson noise,
+  - noise followed by JPEG (a noisy camera's JPEG),
+  - double JPEG (a re-saved web copy),
+  - nothing at all (so that a clean photo is left alone).
+The JPEG is applied to a larger crop that is then cut at a random offset, so
+the network sees every phase of the 8x8 block grid. The strength map the
+network receives is the degradation level: max((95 - q) / 90, sigma / 50).
+
+Usage (the command recorded in weights/MANIFEST.md):
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --iters 3000 --out weights/artifactnet.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from restorer.models.archs.artifactnet import ArtifactNet
+from restorer.training.data import list_training_images, load_images, random_crop
+from restorer.training.degradations import add_gaussian_noise, add_poisson_noise, jpeg_roundtrip
+from restorer.training.train_sr_psnr import save_fp16
+
+
+def strength_for(quality: int | None, sigma: float) -> float:
+    """The strength the stage will pass for this degradation (shared with inference)."""
+    from_jpeg = 0.0 if quality is None else (95 - quality) / 90
+    return float(np.clip(max(from_jpeg, sigma / 50), 0.0, 1.0))
+
+
+def degrade(rng: np.random.Generator, crop: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(clean, degraded, strength) for a crop of side size + 16."""
+    kind = rng.choice(["jpeg", "noise", "noise+jpeg", "double", "clean"], p=[0.4, 0.2, 0.2, 0.12, 0.08])
+    subsampling = 2 if rng.random() < 0.8 else 0
+    quality, sigma = None, 0.0
+    out = crop
+    if kind in ("noise", "noise+jpeg"):
+        if rng.random() < 0.2:
+            peak = float(rng.uniform(5, 60))
+            out = add_poisson_noise(out, peak, rng)
+            sigma = float(np.sqrt(0.5 * 255.0 * 255.0 / peak))  # noise std at mid-grey
+        else:
+            sigma = float(rng.uniform(1, 50))
+            out = add_gaussian_noise(out, sigma, rng, gray=rng.random() < 0.3)
+    if kind in ("jpeg", "noise+jpeg"):
+        quality = int(rng.integers(5, 96))
+        out = jpeg_roundtrip(out, quality, subsampling=subsampling)
+    if kind == "double":
+        q1, q2 = int(rng.integers(10, 96)), int(rng.integers(10, 96))
+        shift = int(rng.integers(0, 8))  # the second save often sees a cropped, shifted grid
+        first = jpeg_roundtrip(out, q1, subsampling=subsampling)
+        second = jpeg_roundtrip(first[shift:, shift:], q2, subsampling=subsampling)
+        out = np.pad(second, ((shift, 0), (shift, 0), (0, 0)), mode="edge")
+        quality = min(q1, q2)
+    low = 8 if kind == "double" else 0  # skip the edge-padded strip the shifted re-save left
+    y, x = int(rng.integers(low, 17)), int(rng.integers(low, 17))
+    clean, noisy = crop[y : y + size, x : x + size], out[y : y + size, x : x + size]
+    return clean, noisy, strength_for(quality, sigma)
+
+
+def make_batch(rng, images, batch: int, size: int):
+    cleans, noisys, strengths = [], [], []
+    for _ in range(batch):
+        crop = random_crop(rng, images[int(rng.integers(len(images)))], size + 16)
+        clean, noisy, strength = degrade(rng, crop, size)
+        cleans.append(clean)
+        noisys.append(noisy)
+        strengths.append(strength)
+    to_tensor = lambda arr: torch.from_numpy(np.stack(arr)).permute(0, 3, 1, 2).float().div_(255.0)  # noqa: E731
+    strength = torch.tensor(strengths, dtype=torch.float32).view(-1, 1, 1, 1).expand(-1, 1, size, size)
+    return to_tensor(noisys), strength.contiguous(), to_tensor(cleans)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--iters", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--size", type=int, default=96)
+    parser.add_argument("--lr", type=float, default=4e-4)
+    parser.add_argument("--features", type=int, default=64)
+    parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    images = load_images(list_training_images(args.data))
+    print(f"{len(images)} training images", flush=True)
+    device = torch.device(args.device)
+    net = ArtifactNet(args.features, args.blocks).to(device).to(memory_format=torch.channels_last).train()
+    ema = {k: v.detach().clone().float() for k, v in net.state_dict().items()}
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
+    start = time.time()
+    running = 0.0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.with_suffix(".log.jsonl").open("w") as log:
+        for step in range(args.iters):
+            warm = min(1.0, (step + 1) / 100)
+            lr = args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / args.iters)))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            noisy, strength, clean = make_batch(rng, images, args.batch, args.size)
+            noisy = noisy.to(device).contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                out = net(noisy, strength.to(device))
+            loss = F.l1_loss(out.float(), clean.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 0.5)
+            optimizer.step()
+            decay = min(0.999, (1 + step) / (10 + step))  # EMA warm-up: early weights are poor
+            with torch.no_grad():
+                for k, v in net.state_dict().items():
+                    ema[k].mul_(decay).add_(v.float(), alpha=1 - decay)
+            running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+            if step % 25 == 0 or step == args.iters - 1:
+                record = {"step": step, "loss": round(running, 5), "lr": lr, "elapsed_s": round(time.time() - start, 1)}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                print(record, flush=True)
+            if (step + 1) % 250 == 0 or step == args.iters - 1:
+                save_fp16(ema, args.out, meta={"iters": str(step + 1), "wall_s": f"{time.time() - start:.0f}",
+                                               "features": str(args.features), "blocks": str(args.blocks)})
+    print(f"done in {time.time() - start:.0f} s -> {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorer.evaluation.metrics import blocking_effect_factor, psnr_b_y, psnr_y
+from restorer.imaging import Photo, read_photo
+from restorer.recipe import ArtifactsSettings
+from restorer.stages import StageContext, artifacts
+from restorer.stages.estimate import estimate_jpeg_quality, estimate_noise_sigma
+
+from .conftest import gradient_photo
+
+
+def _textured(size: int = 128, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = gradient_photo(size, size, seed) * 255
+    texture = rng.normal(0, 25, (size // 8, size // 8, 3)).repeat(8, 0).repeat(8, 1)
+    return np.clip(base + texture, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("quality", [8, 20, 35, 50, 75, 90, 97])
+def test_quality_estimator_recovers_the_saved_quality(tmp_path, quality):
+    path = tmp_path / "q.jpg"
+    Image.fromarray(_textured()).save(path, quality=quality)
+    photo = read_photo(path)
+    assert abs(estimate_jpeg_quality(photo.metadata.jpeg_quantization) - quality) <= 5
+
+
+def test_quality_estimator_returns_none_without_tables():
+    assert estimate_jpeg_quality(None) is None
+
+
+@pytest.mark.parametrize("sigma", [5, 15, 30])
+def test_noise_estimator_is_close_on_a_smooth_image(sigma):
+    rng = np.random.default_rng(sigma)
+    clean = gradient_photo(256, 256)
+    noisy = np.clip(clean + rng.normal(0, sigma / 255, clean.shape), 0, 1)
+    assert abs(estimate_noise_sigma(noisy) - sigma) < 0.25 * sigma + 1
+
+
+def _drain(gen):
+    try:
+        while True:
+            next(gen)
+    except StopIteration as done:
+        return done.value
+
+
+@pytest.mark.parametrize("engine", ["classic", "model"])
+def test_strength_zero_is_the_identity(engine):
+    photo = Photo(gradient_photo())
+    result, _ = _drain(artifacts.run(photo, ArtifactsSettings(engine=engine, strength=0), StageContext()))
+    assert np.array_equal(result.pixels, photo.pixels)
+
+
+def test_auto_leaves_a_clean_photo_alone():
+    """A clean PNG has no JPEG tables and no noise: auto strength must be 0 (identity)."""
+    y, x = np.mgrid[0:96, 0:128].astype(np.float32)
+    smooth = np.stack([x / 160 + 0.1, y / 120 + 0.1, 0.5 + 0.3 * np.sin(x / 9) * np.cos(y / 7)], axis=2)
+    photo = Photo(np.round(smooth * 255) / 255)
+    strength, note = artifacts.auto_strength(photo)
+    assert strength == 0, note
+    result, _ = _drain(artifacts.run(photo, ArtifactsSettings(strength="auto"), StageContext()))
+    assert np.array_equal(result.pixels, photo.pixels)
+
+
+def test_psnr_b_penalises_blocking():
+    clean = gradient_photo(64, 64)
+    blocky = clean.copy()
+    blocky[:, 8::8] += 0.05  # a jump at every block edge
+    assert blocking_effect_factor(np.clip(blocky, 0, 1)[..., 0] * 255) > 0
+    assert psnr_b_y(np.clip(blocky, 0, 1), clean) < psnr_y(np.clip(blocky, 0, 1), clean)
+    assert blocking_effect_factor(clean[..., 0] * 255) < 0.5
