@@ -23,6 +23,7 @@ class _Requests(QObject):
     restore = Signal(object, object, object)
     save = Signal(object, str)
     preview = Signal(object, object, object, object, int)
+    detect = Signal(object)
 
 
 class Application(QObject):
@@ -47,6 +48,9 @@ class Application(QObject):
         r.restore.connect(w.restore)
         r.save.connect(w.save)
         r.preview.connect(w.preview)
+        r.detect.connect(w.detect_scratches)
+        win.detect_requested.connect(lambda: s.photo is not None and r.detect.emit(s.photo))
+        w.scratches_detected.connect(self._on_scratches_detected)
 
         win.open_requested.connect(self.open)
         win.run_requested.connect(self.restore)
@@ -116,6 +120,15 @@ class Application(QObject):
         self.session.set_busy(False)
         self.session.set_photo(photo, image, path)
 
+    def _on_scratches_detected(self, mask, summary: str) -> None:
+        if self.session.photo is None or mask.shape != self.session.mask_model.shape:
+            return  # the photo changed while detecting
+        self.session.mask_model.replace(mask | self.session.mask_model.mask)
+        self.window.viewer.set_tool("brush")
+        self.window.statusBar().showMessage(f"Scratch detection {summary}; edit the red mask, then Restore.")
+        if not self.window.panel.groups["inpaint"].isChecked():
+            self.window.panel.groups["inpaint"].setChecked(True)
+
     def _on_stage_finished(self, stage: str, note: str) -> None:
         if note:
             self.window.statusBar().showMessage(f"{_STAGE_NAMES.get(stage, stage)}: {note}")
@@ -139,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
     qt_app.setApplicationName("Restorer")
+    qt_app.setDesktopFileName("restorer")
+    from PySide6.QtGui import QIcon
+
+    from restorer.paths import resources_dir
+
+    qt_app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "restorer.svg")))
     app = Application()
     app.window.show()
     if argv:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget)
 
 from restorer import __version__
 from restorer.gui.recipe_panel import RecipePanel
 from restorer.gui.session import Session
-from restorer.gui.viewer import BeforeAfterViewer
+from restorer.gui.mask_editor import MaskEditor
 
 _OPEN_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
 _SAVE_FILTER = "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
@@ -27,6 +28,7 @@ class MainWindow(QMainWindow):
     run_requested = Signal()
     cancel_requested = Signal()
     save_requested = Signal(str)
+    detect_requested = Signal()
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -35,7 +37,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
 
-        self.viewer = BeforeAfterViewer()
+        self.viewer = MaskEditor(session.mask_model)
         self.panel = RecipePanel(session.recipe)
         self.run_button = QPushButton("Restore")
         self.run_button.setObjectName("run_button")
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(340)
 
         self._build_menus()
+        self._build_mask_toolbar()
         self.run_button.clicked.connect(self.run_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         session.photo_changed.connect(self._on_photo_changed)
@@ -100,6 +103,77 @@ class MainWindow(QMainWindow):
         about.triggered.connect(lambda: QMessageBox.about(
             self, "About Restorer", f"Restorer {__version__}\nBring old and damaged photographs back."))
         help_menu.addAction(about)
+
+    def _build_mask_toolbar(self) -> None:
+        """Tools to paint the damage that the inpaint stage fills."""
+        bar = QToolBar("Mask", self)
+        bar.setObjectName("mask_toolbar")
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        group = QActionGroup(self)
+        self.tool_actions = {}
+        for tool, label, key in (("view", "Pan", "V"), ("brush", "Brush", "B"), ("eraser", "Eraser", "E")):
+            action = QAction(label, self, checkable=True, shortcut=QKeySequence(key))
+            action.setToolTip(f"{label} ({key})" + (": paint over scratches; right button erases; Ctrl+wheel sizes"
+                                                    if tool == "brush" else ""))
+            action.triggered.connect(lambda _=False, t=tool: self.viewer.set_tool(t))
+            group.addAction(action)
+            bar.addAction(action)
+            self.tool_actions[tool] = action
+        self.tool_actions["view"].setChecked(True)
+        self.viewer.tool_changed.connect(lambda t: self.tool_actions[t].setChecked(True))
+        self.brush_size = QSpinBox()
+        self.brush_size.setRange(1, 500)
+        self.brush_size.setSuffix(" px")
+        self.brush_size.setValue(self.viewer.brush_size())
+        self.brush_size.setToolTip("Brush size in photo pixels (Ctrl+wheel)")
+        self.brush_size.valueChanged.connect(self.viewer.set_brush_size)
+        self.viewer.brush_size_changed.connect(self.brush_size.setValue)
+        bar.addWidget(self.brush_size)
+        bar.addSeparator()
+        mask = self.session.mask_model
+        self.undo_action = QAction("Undo", self, shortcut=QKeySequence.StandardKey.Undo, triggered=mask.undo)
+        self.redo_action = QAction("Redo", self, shortcut=QKeySequence.StandardKey.Redo, triggered=mask.redo)
+        self.clear_action = QAction("Clear", self, triggered=mask.clear)
+        self.invert_action = QAction("Invert", self, triggered=mask.invert)
+        self.show_mask_action = QAction("Show mask", self, checkable=True, checked=True, shortcut=QKeySequence("M"))
+        self.show_mask_action.toggled.connect(self.viewer.set_mask_visible)
+        self.detect_action = QAction("Detect scratches", self)
+        self.detect_action.setToolTip("Propose a mask of thin scratches and dust; edit it before restoring")
+        self.detect_action.triggered.connect(self.detect_requested)
+        self.import_mask_action = QAction("Import mask…", self, triggered=self._on_import_mask)
+        self.export_mask_action = QAction("Export mask…", self, triggered=self._on_export_mask)
+        for action in (self.undo_action, self.redo_action, self.clear_action, self.invert_action,
+                       self.show_mask_action, self.detect_action, self.import_mask_action, self.export_mask_action):
+            bar.addAction(action)
+        mask.changed.connect(lambda _rect: self._update_mask_actions())
+        self._update_mask_actions()
+
+    def _update_mask_actions(self) -> None:
+        mask = self.session.mask_model
+        has_photo = self.session.photo is not None
+        self.undo_action.setEnabled(mask.can_undo())
+        self.redo_action.setEnabled(mask.can_redo())
+        for action in (self.clear_action, self.invert_action, self.export_mask_action):
+            action.setEnabled(has_photo and (action is self.invert_action or not mask.is_empty()))
+        self.detect_action.setEnabled(has_photo and not self.session.busy)
+        self.import_mask_action.setEnabled(has_photo)
+
+    def _on_import_mask(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a mask (white = fill)", "", "PNG (*.png);;All files (*)")
+        if path:
+            try:
+                self.session.mask_model.import_png(Path(path))
+            except Exception as exc:  # RestorerError from a bad file: one sentence
+                self.show_error("Could not import the mask", str(exc))
+
+    def _on_export_mask(self) -> None:
+        suggested = self.session.path.with_name(f"{self.session.path.stem}_mask.png") if self.session.path else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Export the mask", str(suggested), "PNG (*.png)")
+        if path:
+            try:
+                self.session.mask_model.export_png(Path(path))
+            except Exception as exc:
+                self.show_error("Could not export the mask", str(exc))
 
     # --- intents ------------------------------------------------------------------------
 
@@ -146,6 +220,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(busy)
         self.save_action.setEnabled(self.session.result is not None and not busy)
         self.open_action.setEnabled(not busy)
+        if hasattr(self, "detect_action"):
+            self._update_mask_actions()
 
     def show_progress(self, fraction: float, stage: str) -> None:
         self.progress.setValue(int(round(fraction * 1000)))

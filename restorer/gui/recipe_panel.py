@@ -78,7 +78,7 @@ class RecipePanel(QWidget):
         self.inpaint_radius.setRange(1, 50)
         form.addRow("Method", self.inpaint_engine)
         form.addRow("Radius (px)", self.inpaint_radius)
-        hint = QLabel("Fills the painted mask; load one with the command line's --mask for now.")
+        hint = QLabel("Paint over the damage with the Brush (or Detect scratches), then Restore.")
         hint.setWordWrap(True)
         form.addRow(hint)
         self.inpaint_engine.currentIndexChanged.connect(self._on_edited)

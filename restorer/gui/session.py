@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from restorer.gui.mask_model import MaskModel
 from restorer.recipe import Recipe
 
 
@@ -25,19 +26,25 @@ class Session(QObject):
         self.result = None
         self.result_image = None
         self.recipe = recipe or Recipe()
-        self.mask = None
+        self.mask_model = MaskModel()
         self.busy = False
 
     def set_photo(self, photo, image, path: str) -> None:
         self.path, self.photo, self.photo_image = Path(path), photo, image
         self.result = self.result_image = None
-        self.mask = None
+        height, width = photo.pixels.shape[:2]
+        self.mask_model.reset(height, width)
         self.photo_changed.emit()
         self.result_changed.emit()
 
     def set_result(self, photo, image) -> None:
         self.result, self.result_image = photo, image
         self.result_changed.emit()
+
+    @property
+    def mask(self):
+        """The painted mask for the worker: bool (H, W) copy, or None when nothing is painted."""
+        return self.mask_model.copy()
 
     def set_busy(self, busy: bool) -> None:
         if busy != self.busy:

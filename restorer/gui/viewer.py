@@ -106,6 +106,14 @@ class BeforeAfterViewer(QWidget):
         rel = self.widget_to_relative(pos)
         return QPointF(rel.x() * self._before.width(), rel.y() * self._before.height()) if self._before else QPointF()
 
+    def image_to_widget(self, point: QPointF) -> QPointF:
+        """Pixel position in the original photo -> widget position."""
+        rect = self.image_rect()
+        if self._before is None:
+            return QPointF()
+        return QPointF(rect.x() + point.x() / self._before.width() * rect.width(),
+                       rect.y() + point.y() / self._before.height() * rect.height())
+
     def visible_image_rect(self) -> QRectF:
         """The part of the original photo currently on screen, in its pixel coordinates."""
         if self._before is None:

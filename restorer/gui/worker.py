@@ -35,6 +35,7 @@ class RestoreWorker(QObject):
     saved = Signal(str)
     save_failed = Signal(str)
     preview_ready = Signal(object, object)  # QImage, (x, y, w, h) in the photo's pixels
+    scratches_detected = Signal(object, str)  # bool mask, summary
 
     PREVIEW_SIDE = 160  # input pixels: keeps a slider move under a second on two cores
 
@@ -132,6 +133,13 @@ class RestoreWorker(QObject):
             return
         if request == self.latest_preview:
             self.preview_ready.emit(to_qimage(result), (x, y, w, h))
+
+    @Slot(object)
+    def detect_scratches(self, photo) -> None:
+        from restorer.stages.scratches import detect_scratches
+
+        mask = detect_scratches(photo.float_pixels())
+        self.scratches_detected.emit(mask, f"proposed {mask.mean() * 100:.2f} % of the photo as damage")
 
     @Slot(object, str)
     def save(self, photo, path: str) -> None:

@@ -1,0 +1,90 @@
+"""Propose an inpainting mask: thin scratches, cracks and dust specks.
+
+Image contract: `detect_scratches(rgb)` takes float32 (H, W, 3) in [0, 1] and
+returns bool (H, W), True on proposed damage. The user edits the proposal.
+
+Damage on prints is thin and differs sharply from its surroundings: missing
+emulsion shows as bright lines, cracks and dirt as dark ones. Morphological
+top-hat (bright) and black-hat (dark) responses with a small structuring
+element isolate such thin structures; a threshold relative to the photo's own
+noise level keeps the strong ones. Connected parts are then kept only if they
+look like damage:
+- lines: long and thin (a skeleton much longer than the part is wide), or
+- specks: small isolated dots with high contrast.
+Round mid-sized dark parts (eyes, nostrils, buttons) and short dark strokes
+(hair, letters) fail both tests. Dark lines must be longer than bright ones,
+since hair and wires are dark too.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _responses(gray: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    bright = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
+    dark = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel)
+    return bright, dark
+
+
+def _texture(gray: np.ndarray) -> np.ndarray:
+    """Local standard deviation of the photo with thin damage median-filtered away."""
+    # A 9x9 median erases lines up to 4 px wide, so the damage itself does not count as texture.
+    base = cv2.medianBlur((np.clip(gray, 0, 1) * 255).astype(np.uint8), 9).astype(np.float32) / 255
+    mean = cv2.blur(base, (9, 9))
+    return np.sqrt(np.maximum(cv2.blur(base * base, (9, 9)) - mean * mean, 0))
+
+
+def _keep_damage(candidates: np.ndarray, strength: np.ndarray, texture: np.ndarray, *, min_length: float,
+                 max_speck: int, speck_contrast: float, speck_texture: float, line_texture: float) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates.astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    height, width_px = candidates.shape
+    border = max(3, int(0.03 * min(height, width_px)))
+    for i in range(1, count):
+        x, y, w, h, area = stats[i]
+        # The print's own edge (frame lines, mount) hugs the border: not damage to fill.
+        if x + w <= border or y + h <= border or x >= width_px - border or y >= height - border:
+            continue
+        extent = float(np.hypot(w, h))
+        component = labels[y : y + h, x : x + w] == i
+        busy = float(texture[y : y + h, x : x + w][component].mean())
+        if area <= max_speck:
+            # A speck: small, clearly brighter/darker than around it, on a calm area
+            # (a catchlight in an eye or a glint in a busy scene sits in texture).
+            keep[i] = float(strength[y : y + h, x : x + w][component].max()) >= speck_contrast and busy < speck_texture
+            continue
+        # A line: long compared with its thickness (area / extent approximates the width).
+        width = area / max(extent, 1.0)
+        keep[i] = extent >= min_length and width <= 3.0 and busy < line_texture
+    return keep[labels]
+
+
+def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
+    """Proposed damage mask for a photo; `sensitivity` > 1 finds fainter damage."""
+    gray = (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
+    h, w = gray.shape
+    short = min(h, w)
+    # Scratches stay 1-4 pixels wide whatever the scan resolution, while letters, eyes and
+    # brows grow with it: a fixed, thin probe responds to the first and only to edges of the rest.
+    width = 2
+    bright, dark = _responses(gray, width)
+    # Threshold against the photo's own fine-detail level (robust MAD of the responses).
+    scale = float(np.median(np.abs(bright - np.median(bright)))) * 1.4826 + 1e-3
+    threshold = max(6.0 / sensitivity * scale, 0.06 / sensitivity)
+    bright_mask = bright > threshold
+    dark_mask = dark > threshold * 1.3
+    min_line = short * 0.07
+    max_speck = int(max(4, (short / 200) ** 2 * 4))
+    texture = _texture(gray)
+    calm, moderate = float(np.percentile(texture, 40)), float(np.percentile(texture, 75))
+    found = _keep_damage(bright_mask, bright, texture, min_length=min_line, max_speck=max_speck,
+                         speck_contrast=threshold * 2.0, speck_texture=calm, line_texture=moderate)
+    # Dark parts must be much longer (eyes, lips, brows and hair are dark, short strokes).
+    found |= _keep_damage(dark_mask, dark, texture, min_length=short * 0.2, max_speck=max_speck,
+                          speck_contrast=threshold * 4.0, speck_texture=calm, line_texture=moderate)
+    # Grow by a pixel or two: the fill must also cover the damage's soft edge.
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(1, width // 2) + 1,) * 2)
+    return cv2.dilate(found.astype(np.uint8), grow) > 0

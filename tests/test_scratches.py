@@ -1,0 +1,38 @@
+import cv2
+import numpy as np
+
+from restorer.stages.scratches import detect_scratches
+
+
+def _portrait(size=320, seed=0) -> np.ndarray:
+    """A smooth grey 'portrait' with two dark eyes, a mouth and a little film grain."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    gray = 0.35 + 0.3 * x + 0.15 * np.sin(3 * y)
+    gray = gray.astype(np.float32)
+    for cx in (0.38, 0.62):
+        cv2.ellipse(gray, (int(cx * size), int(0.42 * size)), (12, 6), 0, 0, 360, 0.08, -1)
+        cv2.circle(gray, (int(cx * size) + 3, int(0.42 * size) - 2), 1, 0.95, -1)  # catchlight
+    cv2.ellipse(gray, (size // 2, int(0.68 * size)), (26, 5), 0, 0, 360, 0.2, -1)
+    gray += rng.normal(0, 0.01, gray.shape).astype(np.float32)
+    return np.repeat(np.clip(gray, 0, 1)[..., None], 3, axis=2)
+
+
+def test_a_thin_bright_scratch_is_found_and_features_are_not():
+    photo = _portrait()
+    scratch = np.zeros(photo.shape[:2], np.uint8)
+    cv2.line(scratch, (40, 60), (280, 150), 1, 2)
+    damaged = photo.copy()
+    damaged[scratch > 0] = 0.97
+    mask = detect_scratches(damaged)
+    recall = mask[scratch > 0].mean()
+    assert recall > 0.8
+    eyes_and_mouth = np.zeros_like(scratch)
+    for cx in (0.38, 0.62):
+        cv2.ellipse(eyes_and_mouth, (int(cx * 320), int(0.42 * 320)), (14, 8), 0, 0, 360, 1, -1)
+    cv2.ellipse(eyes_and_mouth, (160, int(0.68 * 320)), (28, 7), 0, 0, 360, 1, -1)
+    assert mask[eyes_and_mouth > 0].mean() < 0.02
+
+
+def test_an_undamaged_photo_gets_an_almost_empty_proposal():
+    assert detect_scratches(_portrait(seed=3)).mean() < 0.002
