@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint", type=Path, help="your own ESRGAN/Real-ESRGAN weights (.pth or .safetensors)")
     run.add_argument("--artifacts-strength", type=_strength, help="'auto' or 0..100")
     run.add_argument("--artifacts-engine", choices=("model", "classic"))
-    run.add_argument("--inpaint-engine", choices=("telea", "ns"))
+    run.add_argument("--inpaint-engine", choices=("telea", "ns", "lama"))
+    run.add_argument("--lama", type=Path, help="LaMa TorchScript file (big-lama.pt); implies --inpaint-engine lama")
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
     run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
@@ -100,7 +101,9 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_settings("artifacts", strength=args.artifacts_strength)
     if args.artifacts_engine:
         recipe = recipe.with_settings("artifacts", engine=args.artifacts_engine)
-    if args.inpaint_engine:
+    if args.lama:
+        recipe = recipe.with_settings("inpaint", engine="lama", model_path=str(args.lama))
+    elif args.inpaint_engine:
         recipe = recipe.with_settings("inpaint", engine=args.inpaint_engine)
     return recipe
 

@@ -38,13 +38,20 @@ class ArtifactsSettings:
 
 @dataclass(frozen=True)
 class InpaintSettings:
-    """Fill the masked (white) pixels. `radius` is the classic engines' neighbourhood in pixels."""
+    """Fill the masked (white) pixels.
+
+    `engine`: "telea" or "ns" (OpenCV classics; `radius` is their neighbourhood in
+    pixels) or "lama" (a LaMa TorchScript export such as big-lama.pt at `model_path`).
+    """
 
     engine: str = "telea"
     radius: int = 5
+    model_path: str = ""
 
     def __post_init__(self) -> None:
-        _check_choice("inpainting engine", self.engine, ("telea", "ns"))
+        _check_choice("inpainting engine", self.engine, ("telea", "ns", "lama"))
+        if self.engine == "lama" and not self.model_path:
+            raise RecipeError("The LaMa engine needs the path of a TorchScript file such as big-lama.pt.")
         if not 1 <= int(self.radius) <= 50:
             raise RecipeError(f"Inpainting radius must be between 1 and 50 pixels, not {self.radius}.")
 

@@ -89,3 +89,36 @@ def test_classic_chain_is_not_a_stub():
     result = pipeline.run_to_end(recipe.with_settings("artifacts", strength=50, engine="classic"), photo)
     assert result.size == (192, 128)
     assert not np.allclose(result.pixels[::4, ::4], photo.pixels, atol=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_lama_torchscript_engine_fills_only_the_mask(tmp_path):
+    """A stand-in for big-lama.pt with LaMa's interface: (image, mask) -> image, sizes multiple of 8."""
+    import torch
+
+    class MeanFill(torch.nn.Module):
+        def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            assert image.shape[2] % 8 == 0 and image.shape[3] % 8 == 0
+            keep = 1 - mask
+            mean = (image * keep).sum(dim=(2, 3), keepdim=True) / keep.sum(dim=(2, 3), keepdim=True)
+            return image * keep + mean * mask
+
+    path = tmp_path / "fake-lama.pt"
+    torch.jit.script(MeanFill()).save(str(path))
+    pixels = np.full((50, 70, 3), 0.25, np.float32)
+    mask = np.zeros((50, 70), bool)
+    mask[20:25, 10:60] = True
+    damaged = pixels.copy()
+    damaged[mask] = 1.0
+    settings = InpaintSettings(engine="lama", model_path=str(path))
+    result, note = _drain(inpaint.run(Photo(damaged), settings, StageContext(mask=mask)))
+    assert np.array_equal(result.pixels[~mask], damaged[~mask])
+    assert np.allclose(result.pixels[mask], 0.25, atol=1e-5)
+    assert "lama" in note
+
+
+def test_lama_engine_without_a_file_is_explained():
+    from restorer.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="big-lama.pt"):
+        InpaintSettings(engine="lama")

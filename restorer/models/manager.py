@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from pathlib import Path
 
 from restorer.errors import ModelUnavailable
@@ -103,6 +104,32 @@ class ModelManager:
                 net = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
                 self._artifact = (net, runtime)
             return self._artifact
+
+    def torchscript_network(self, path: str | Path):
+        """(module, device) for a TorchScript export such as LaMa's big-lama.pt.
+
+        TorchScript runs only its own restricted language, not arbitrary pickled Python.
+        """
+        import torch
+
+        from restorer.errors import ModelFormatError
+
+        path = Path(path).expanduser().resolve()
+        runtime = choose_runtime(self.device, "fp32")
+        with self._lock:
+            if path not in self._custom:
+                if not path.is_file():
+                    raise ModelUnavailable(f"{path} does not exist; point the LaMa engine at your big-lama.pt.")
+                try:
+                    # big-lama.pt exists only as TorchScript; torch 2.13 deprecates jit.load but still runs it.
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        module = torch.jit.load(str(path), map_location=runtime.device).eval()
+                except (RuntimeError, ValueError) as exc:
+                    reason = str(exc).splitlines()[0][:160]
+                    raise ModelFormatError(f"{path.name} is not a TorchScript model ({reason}).") from None
+                self._custom[path] = module
+            return self._custom[path], runtime.device
 
     def custom_network(self, path: Path, precision: str = "auto"):
         """(network, runtime) for a user's checkpoint file."""

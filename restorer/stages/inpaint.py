@@ -1,7 +1,8 @@
 """Inpainting: fill the pixels the user painted over (white in the mask).
 
 Classic engines: OpenCV Telea (fast marching) and Navier-Stokes, run on
-16-bit channels so 16-bit scans keep their depth. Only crops around the
+16-bit channels so 16-bit scans keep their depth. Users who have LaMa's
+TorchScript export (big-lama.pt) can use it as the "lama" engine. Only crops around the
 masked regions are processed, and pixels outside the mask are returned
 bit for bit.
 """
@@ -55,6 +56,34 @@ def inpaint_classic(rgb: np.ndarray, mask: np.ndarray, engine: str, radius: int)
     return np.stack(channels, axis=2).astype(np.float32) / 65535.0
 
 
+# LaMa was trained on 256-512 px crops: beyond this the receptive field no longer spans the hole.
+_LAMA_WORKING_SIDE = 1024
+
+
+def inpaint_lama(rgb: np.ndarray, mask: np.ndarray, net, device: str) -> np.ndarray:
+    """Fill `mask` in a float32 crop with a LaMa-style TorchScript module (image, mask) -> image."""
+    import torch
+    from torch.nn import functional as F
+
+    h, w = mask.shape
+    scale = min(1.0, _LAMA_WORKING_SIDE / max(h, w))
+    image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    hole = torch.from_numpy(mask.astype(np.float32))[None, None]
+    if scale < 1.0:
+        size = (max(8, int(h * scale)), max(8, int(w * scale)))
+        image = F.interpolate(image, size=size, mode="area")
+        hole = (F.interpolate(hole, size=size, mode="area") > 0).float()  # any touched pixel is a hole
+    ph, pw = (-image.shape[2]) % 8, (-image.shape[3]) % 8  # LaMa's down/up-sampling needs multiples of 8
+    image = F.pad(image, (0, pw, 0, ph), mode="reflect")
+    hole = F.pad(hole, (0, pw, 0, ph), mode="constant", value=0)
+    with torch.inference_mode():
+        out = net(image.to(device), hole.to(device)).float().cpu()
+    out = out[..., : out.shape[2] - ph, : out.shape[3] - pw]
+    if scale < 1.0:
+        out = F.interpolate(out, size=(h, w), mode="bicubic", align_corners=False)
+    return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
+
+
 def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> StageGenerator:
     mask = context.mask
     if mask is None or not mask.any():
@@ -68,10 +97,18 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
         )
     src = photo.float_pixels()
     out = src.copy()
-    regions = mask_regions(mask, margin=max(16, settings.radius * 4))
+    if settings.engine == "lama":
+        net, device = context.model_manager().torchscript_network(settings.model_path)
+        margin = 128  # LaMa needs wide context around each hole
+    else:
+        margin = max(16, settings.radius * 4)
+    regions = mask_regions(mask, margin=margin)
     for done, (y0, y1, x0, x1) in enumerate(regions):
         crop_mask = mask[y0:y1, x0:x1]
-        filled = inpaint_classic(src[y0:y1, x0:x1], crop_mask, settings.engine, settings.radius)
+        if settings.engine == "lama":
+            filled = inpaint_lama(src[y0:y1, x0:x1], crop_mask, net, device)
+        else:
+            filled = inpaint_classic(src[y0:y1, x0:x1], crop_mask, settings.engine, settings.radius)
         out[y0:y1, x0:x1][crop_mask] = np.clip(filled[crop_mask], 0.0, 1.0)
         yield (done + 1) / len(regions)
     fraction = float(mask.mean()) * 100
