@@ -1,0 +1,160 @@
+"""Train ColorNet, the automatic and hint-guided colorizer.
+
+Pairs come from ../shared/data/train: colour crops (randomly rescaled, so
+objects appear at many sizes) give the target chroma a*b*; their lightness,
+degraded like old film (grain, blur, faded contrast), is the input. Half the
+samples carry hints: a few small patches of the true chroma at random places,
+as a user's clicks would give (Zhang et al. 2017).
+
+Plain L1 regression pulls colour towards grey-brown, the average of
+everything. As in Zhang et al. 2016's class rebalancing, each pixel's loss is
+weighted by how rare its chroma is in the training data (weight ~ p^-1/2,
+capped), so saturated skies, foliage and clothes count.
+
+Usage (the command recorded in weights/MANIFEST.md):
+    python -m restorer.training.train_colorize --data ../shared/data/train \
+        --iters 4000 --out weights/colornet.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from restorer.colorspace import rgb_to_lab
+from restorer.models.archs.colornet import ColorNet
+from restorer.training.data import list_training_images, load_images, random_crop
+from restorer.training.train_sr_psnr import save_fp16
+
+AB_SCALE = 110.0
+BINS = 22  # a*, b* histogram bins over [-110, 110]
+
+
+def chroma_weights(images: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """(BINS, BINS) loss weights ~ (smoothed p)^-1/2, mean 1 over the data, capped at 6."""
+    hist = np.zeros((BINS, BINS))
+    for image in images:
+        small = cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA)
+        lab = rgb_to_lab(small.astype(np.float32) / 255.0)
+        idx = np.clip(((lab[..., 1:] + AB_SCALE) / (2 * AB_SCALE) * BINS).astype(int), 0, BINS - 1)
+        np.add.at(hist, (idx[..., 0].ravel(), idx[..., 1].ravel()), 1)
+    p = cv2.GaussianBlur(hist / hist.sum(), (5, 5), 1.0) + 1e-6
+    weights = np.minimum(p ** -0.5, np.percentile(p ** -0.5, 99))
+    weights /= (weights * p).sum() / p.sum()  # expected weight 1 under the data
+    return np.minimum(weights, 6.0).astype(np.float32)
+
+
+def film_lightness(light: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Old-film look on L in [0, 1]: faded contrast, softness, grain."""
+    out = light
+    if rng.random() < 0.5:
+        low, high = rng.uniform(0.0, 0.15), rng.uniform(0.8, 1.0)
+        out = low + (high - low) * out
+    if rng.random() < 0.4:
+        out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.3, 1.2)))
+    if rng.random() < 0.5:
+        out = out + rng.normal(0, rng.uniform(0.005, 0.04), out.shape).astype(np.float32)
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def sample_hints(ab: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarray:
+    """(3, H, W): a, b of `count` small patches (mean true chroma) and their mask."""
+    h, w = ab.shape[:2]
+    hints = np.zeros((3, h, w), dtype=np.float32)
+    for _ in range(count):
+        size = int(rng.integers(1, 6))
+        y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+        mean = ab[y : y + size, x : x + size].reshape(-1, 2).mean(axis=0)
+        hints[0, y : y + size, x : x + size] = mean[0]
+        hints[1, y : y + size, x : x + size] = mean[1]
+        hints[2, y : y + size, x : x + size] = 1.0
+    return hints
+
+
+def make_batch(rng, images, batch: int, size: int):
+    lights, hints, targets = [], [], []
+    for _ in range(batch):
+        image = images[int(rng.integers(len(images)))]
+        scale = float(rng.uniform(0.35, 1.0))  # see objects at many sizes
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if min(small.shape[:2]) < size:
+            small = cv2.resize(image, (max(size, image.shape[1] * size // min(image.shape[:2])),
+                                       max(size, image.shape[0] * size // min(image.shape[:2]))))
+        crop = random_crop(rng, small, size).astype(np.float32) / 255.0
+        lab = rgb_to_lab(crop)
+        ab = lab[..., 1:] / AB_SCALE
+        count = 0 if rng.random() < 0.5 else int(min(30, rng.geometric(1 / 8)))
+        lights.append(film_lightness(lab[..., 0] / 100.0, rng)[None])
+        hints.append(sample_hints(ab, rng, count))
+        targets.append(ab.transpose(2, 0, 1))
+    return (torch.from_numpy(np.stack(lights)), torch.from_numpy(np.stack(hints)),
+            torch.from_numpy(np.ascontiguousarray(np.stack(targets))))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--iters", type=int, default=4000)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    images = load_images(list_training_images(args.data))
+    weights = torch.from_numpy(chroma_weights(images, rng))
+    print(f"{len(images)} training images; chroma weights {float(weights.min()):.2f}..{float(weights.max()):.2f}",
+          flush=True)
+    device = torch.device(args.device)
+    net = ColorNet(args.width).to(device).to(memory_format=torch.channels_last).train()
+    ema = {k: v.detach().clone().float() for k, v in net.state_dict().items()}
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
+    weights = weights.to(device)
+    start, running = time.time(), 0.0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.with_suffix(".log.jsonl").open("w") as log:
+        for step in range(args.iters):
+            lr = args.lr * min(1.0, (step + 1) / 100) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / args.iters)))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            light, hints, target = (t.to(device) for t in make_batch(rng, images, args.batch, args.size))
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                pred = net(light.contiguous(memory_format=torch.channels_last), hints)
+            idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
+            pixel_weight = weights[idx[:, 0], idx[:, 1]]
+            loss = (F.smooth_l1_loss(pred.float(), target, reduction="none", beta=0.05).sum(1) * pixel_weight).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            decay = min(0.999, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for k, v in net.state_dict().items():
+                    ema[k].mul_(decay).add_(v.float(), alpha=1 - decay)
+            running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+            if step % 25 == 0 or step == args.iters - 1:
+                record = {"step": step, "loss": round(running, 5), "lr": lr, "elapsed_s": round(time.time() - start, 1)}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                print(record, flush=True)
+            if (step + 1) % 250 == 0 or step == args.iters - 1:
+                save_fp16(ema, args.out, meta={"iters": str(step + 1), "wall_s": f"{time.time() - start:.0f}",
+                                               "width": str(args.width)})
+    print(f"done in {time.time() - start:.0f} s -> {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
