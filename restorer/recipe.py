@@ -58,18 +58,30 @@ class InpaintSettings:
 
 @dataclass(frozen=True)
 class ColorizeSettings:
-    """Colour: revive faded colour photos (white balance, levels, saturation).
+    """Colour.
 
-    `saturation` multiplies chroma (1.0 = as revived); `strength` blends the
-    correction with the original (0 = unchanged, 1 = full correction).
+    `engine`: "auto" colorizes black-and-white and sepia photos with ColorNet and
+    revives faded colour photos (white balance, levels, saturation); "revive" only
+    revives; "model" colorizes from lightness even if the photo has colour.
+    `hints`: the user's colour clicks, each (x, y, r, g, b) with x, y in 0..1 of the
+    photo's width/height and r, g, b in 0..1. `saturation` multiplies chroma;
+    `strength` blends the result with the original (0 = unchanged).
     """
 
-    engine: str = "classic"
+    engine: str = "auto"
     strength: float = 1.0
     saturation: float = 1.0
+    hints: tuple = ()
 
     def __post_init__(self) -> None:
-        _check_choice("colorization engine", self.engine, ("classic",))
+        _check_choice("colorization engine", self.engine, ("auto", "revive", "model"))
+        try:
+            hints = tuple(tuple(float(v) for v in hint) for hint in self.hints)
+        except (TypeError, ValueError):
+            raise RecipeError("Colour hints are lists of five numbers: x, y, red, green, blue.") from None
+        if any(len(h) != 5 or not all(0.0 <= v <= 1.0 for v in h) for h in hints):
+            raise RecipeError("Each colour hint is x, y, red, green, blue, all between 0 and 1.")
+        object.__setattr__(self, "hints", hints)
         if not 0.0 <= float(self.strength) <= 1.0:
             raise RecipeError(f"Colour strength must be between 0 and 1, not {self.strength}.")
         if not 0.0 <= float(self.saturation) <= 3.0:

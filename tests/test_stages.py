@@ -57,11 +57,27 @@ def test_inpaint_without_mask_changes_nothing():
     assert result is photo and "no mask" in note
 
 
-def test_grayscale_photo_passes_colour_stage_unchanged():
+def test_revive_leaves_a_grayscale_photo_unchanged():
     gray = np.repeat(gradient_photo()[..., :1], 3, axis=2)
     assert is_monochrome(gray)
-    result, note = _drain(colorize.run(Photo(gray), ColorizeSettings(), StageContext()))
+    result, note = _drain(colorize.run(Photo(gray), ColorizeSettings(engine="revive"), StageContext()))
     assert np.array_equal(result.pixels, gray) and "black-and-white" in note
+
+
+def test_sepia_and_grey_count_as_black_and_white_but_colour_does_not():
+    gray = np.repeat(gradient_photo(64, 64)[..., :1], 3, axis=2)
+    sepia = np.clip(gray * np.array([1.0, 0.85, 0.62], dtype=np.float32) + 0.05, 0, 1)
+    assert colorize.is_black_and_white(gray) and colorize.is_black_and_white(sepia)
+    assert not colorize.is_monochrome(sepia)  # it has colour, but only one hue
+    assert not colorize.is_black_and_white(gradient_photo(64, 64))
+
+
+def test_hints_are_validated_and_survive_json():
+    recipe = Recipe().with_settings("colorize", hints=[[0.5, 0.25, 1.0, 0.0, 0.0]])
+    again = Recipe.from_json(recipe.to_json())
+    assert again.settings("colorize").hints == ((0.5, 0.25, 1.0, 0.0, 0.0),)
+    with pytest.raises(Exception, match="between 0 and 1"):
+        ColorizeSettings(hints=((1.5, 0, 0, 0, 0),))
 
 
 def test_faded_colour_is_revived():

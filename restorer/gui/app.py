@@ -58,6 +58,8 @@ class Application(QObject):
         win.save_requested.connect(self.save)
         win.panel.recipe_changed.connect(self._on_recipe_changed)
         win.panel.alpha_moved.connect(self._on_alpha_moved)
+        win.viewer.hint_clicked.connect(self._on_hint_clicked)
+        win.clear_hints_action.triggered.connect(lambda: self._set_hints(()))
         w.preview_ready.connect(win.viewer.show_patch)
 
         w.loaded.connect(self._on_loaded)
@@ -105,6 +107,28 @@ class Application(QObject):
         if only_alpha and self.session.result is not None and not self.session.busy:
             self.restore()
 
+    def _on_hint_clicked(self, x: float, y: float) -> None:
+        """A click with the hint tool: ask for the colour there, add the hint and re-colour."""
+        source = self.session.result if self.session.result is not None else self.session.photo
+        if source is None:
+            return
+        pixels = source.float_pixels()
+        initial = tuple(float(v) for v in pixels[int(y * (pixels.shape[0] - 1)), int(x * (pixels.shape[1] - 1))])
+        colour = self.window.pick_colour(initial)
+        if colour is None:
+            return
+        self._set_hints(self.session.recipe.settings("colorize").hints + ((x, y, *colour),))
+
+    def _set_hints(self, hints: tuple) -> None:
+        recipe = self.session.recipe.with_settings("colorize", hints=hints)
+        if "colorize" not in recipe.enabled_stages():
+            recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
+        self.window.panel.set_recipe(recipe)
+        self.session.recipe = recipe
+        self.window.viewer.set_hints(hints)
+        if self.session.photo is not None and not self.session.busy:
+            self.restore()
+
     def _on_alpha_moved(self, alpha: float) -> None:
         """Slider being dragged: preview the visible crop at the new alpha, newest request only."""
         if self.session.photo is None or self.session.result is None or self.session.busy:
@@ -119,6 +143,10 @@ class Application(QObject):
     def _on_loaded(self, photo, image, path: str) -> None:
         self.session.set_busy(False)
         self.session.set_photo(photo, image, path)
+        if self.session.recipe.settings("colorize").hints:  # hints belong to the previous photo
+            self.session.recipe = self.session.recipe.with_settings("colorize", hints=())
+            self.window.panel.set_recipe(self.session.recipe)
+        self.window.viewer.set_hints(())
 
     def _on_scratches_detected(self, mask, summary: str) -> None:
         if self.session.photo is None or mask.shape != self.session.mask_model.shape:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget)
@@ -111,7 +111,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         group = QActionGroup(self)
         self.tool_actions = {}
-        for tool, label, key in (("view", "Pan", "V"), ("brush", "Brush", "B"), ("eraser", "Eraser", "E")):
+        for tool, label, key in (("view", "Pan", "V"), ("brush", "Brush", "B"), ("eraser", "Eraser", "E"),
+                                 ("hint", "Colour hint", "H")):
             action = QAction(label, self, checkable=True, shortcut=QKeySequence(key))
             action.setToolTip(f"{label} ({key})" + (": paint over scratches; right button erases; Ctrl+wheel sizes"
                                                     if tool == "brush" else ""))
@@ -140,10 +141,13 @@ class MainWindow(QMainWindow):
         self.detect_action = QAction("Detect scratches", self)
         self.detect_action.setToolTip("Propose a mask of thin scratches and dust; edit it before restoring")
         self.detect_action.triggered.connect(self.detect_requested)
+        self.clear_hints_action = QAction("Clear hints", self)
+        self.clear_hints_action.setToolTip("Remove all colour hints")
         self.import_mask_action = QAction("Import mask…", self, triggered=self._on_import_mask)
         self.export_mask_action = QAction("Export mask…", self, triggered=self._on_export_mask)
         for action in (self.undo_action, self.redo_action, self.clear_action, self.invert_action,
-                       self.show_mask_action, self.detect_action, self.import_mask_action, self.export_mask_action):
+                       self.show_mask_action, self.detect_action, self.import_mask_action, self.export_mask_action,
+                       self.clear_hints_action):
             bar.addAction(action)
         mask.changed.connect(lambda _rect: self._update_mask_actions())
         self._update_mask_actions()
@@ -226,6 +230,13 @@ class MainWindow(QMainWindow):
     def show_progress(self, fraction: float, stage: str) -> None:
         self.progress.setValue(int(round(fraction * 1000)))
         self.stage_label.setText(stage)
+
+    def pick_colour(self, initial: tuple[float, float, float]) -> tuple[float, float, float] | None:
+        """Ask for a hint colour; None if the user cancels."""
+        from PySide6.QtWidgets import QColorDialog
+
+        colour = QColorDialog.getColor(QColor.fromRgbF(*initial), self, "Colour at this point")
+        return (colour.redF(), colour.greenF(), colour.blueF()) if colour.isValid() else None
 
     def show_error(self, title: str, message: str) -> None:
         self.statusBar().showMessage(message)

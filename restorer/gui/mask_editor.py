@@ -23,6 +23,7 @@ _OVERLAY_ARGB = np.uint32(0x90D02020)  # premultiplied-safe: alpha 0x90, red
 class MaskEditor(BeforeAfterViewer):
     brush_size_changed = Signal(int)
     tool_changed = Signal(str)
+    hint_clicked = Signal(float, float)  # x, y in 0..1 of the photo
 
     def __init__(self, mask: MaskModel | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -36,6 +37,7 @@ class MaskEditor(BeforeAfterViewer):
         self._stroking = False
         self._panning = False
         self._hover: QPointF | None = None
+        self._hints: tuple = ()
 
     # --- settings -----------------------------------------------------------------------
 
@@ -43,7 +45,7 @@ class MaskEditor(BeforeAfterViewer):
         return self._tool
 
     def set_tool(self, tool: str) -> None:
-        if tool not in ("view", "brush", "eraser"):
+        if tool not in ("view", "brush", "eraser", "hint"):
             raise ValueError(tool)
         if tool != self._tool:
             self._tool = tool
@@ -60,6 +62,11 @@ class MaskEditor(BeforeAfterViewer):
             self._brush = size
             self.brush_size_changed.emit(size)
             self.update()
+
+    def set_hints(self, hints: tuple) -> None:
+        """Colour hints to draw: (x, y, r, g, b) with x, y in 0..1 of the photo."""
+        self._hints = tuple(hints)
+        self.update()
 
     def set_mask_visible(self, visible: bool) -> None:
         self._mask_visible = bool(visible)
@@ -87,7 +94,12 @@ class MaskEditor(BeforeAfterViewer):
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             painter.drawImage(target, self._overlay, QRectF(self._overlay.rect()))
             painter.restore()
-        if self._tool != "view" and self._hover is not None and self._before is not None:
+        for x, y, r, g, b in self._hints:
+            centre = QPointF(target.x() + x * target.width(), target.y() + y * target.height())
+            painter.setPen(QPen(QColor(255, 255, 255), 2))
+            painter.setBrush(QColor.fromRgbF(r, g, b))
+            painter.drawEllipse(centre, 6, 6)
+        if self._tool in ("brush", "eraser") and self._hover is not None and self._before is not None:
             scale = self.image_rect().width() / self._before.width()
             painter.setPen(QPen(QColor(255, 255, 255, 200), 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -97,7 +109,7 @@ class MaskEditor(BeforeAfterViewer):
     # --- mouse --------------------------------------------------------------------------
 
     def _painting_button(self, event: QMouseEvent) -> bool:
-        return self._tool != "view" and event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton)
+        return self._tool in ("brush", "eraser") and event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton)
 
     def _erasing(self, buttons) -> bool:
         return self._tool == "eraser" or bool(buttons & Qt.MouseButton.RightButton)
@@ -107,6 +119,11 @@ class MaskEditor(BeforeAfterViewer):
         on_divider = abs(pos.x() - self.split() * self.width()) <= _GRAB_DISTANCE
         if event.button() == Qt.MouseButton.MiddleButton and self._before is not None:
             self._panning, self._last_pos = True, pos
+            return
+        if self._tool == "hint" and event.button() == Qt.MouseButton.LeftButton and not on_divider and self._before:
+            rel = self.widget_to_relative(pos)
+            if 0 <= rel.x() <= 1 and 0 <= rel.y() <= 1:
+                self.hint_clicked.emit(rel.x(), rel.y())
             return
         if self._painting_button(event) and not on_divider and self._before is not None and self.mask_model.mask.size:
             p = self.widget_to_image(pos)

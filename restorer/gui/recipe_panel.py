@@ -86,6 +86,12 @@ class RecipePanel(QWidget):
 
     def _build_colorize(self) -> None:
         form = QFormLayout(self.groups["colorize"])
+        self.colorize_engine = QComboBox()
+        self.colorize_engine.addItem("Automatic (colorize B&W, revive faded colour)", "auto")
+        self.colorize_engine.addItem("Revive faded colour only", "revive")
+        self.colorize_engine.addItem("Colorize from lightness", "model")
+        form.addRow("Mode", self.colorize_engine)
+        self.colorize_engine.currentIndexChanged.connect(self._on_edited)
         self.colorize_strength = _slider(0, 100, 100)
         self.colorize_saturation = _slider(0, 300, 100)
         form.addRow("Correction", self.colorize_strength)
@@ -135,6 +141,7 @@ class RecipePanel(QWidget):
             self.inpaint_engine.setCurrentIndex(self.inpaint_engine.findData(inp.engine))
             self.inpaint_radius.setValue(inp.radius)
             col = recipe.settings("colorize")
+            self.colorize_engine.setCurrentIndex(self.colorize_engine.findData(col.engine))
             self.colorize_strength.setValue(int(round(col.strength * 100)))
             self.colorize_saturation.setValue(int(round(col.saturation * 100)))
             up = recipe.settings("upscale")
@@ -156,7 +163,8 @@ class RecipePanel(QWidget):
             self._recipe.with_enabled(enabled)
             .with_settings("artifacts", strength=strength, engine=self.artifacts_engine.currentData())
             .with_settings("inpaint", engine=self.inpaint_engine.currentData(), radius=self.inpaint_radius.value())
-            .with_settings("colorize", strength=self.colorize_strength.value() / 100,
+            .with_settings("colorize", engine=self.colorize_engine.currentData(),
+                           strength=self.colorize_strength.value() / 100,
                            saturation=self.colorize_saturation.value() / 100)
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
                            alpha=self.upscale_alpha.value() / 100)

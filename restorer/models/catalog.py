@@ -26,6 +26,8 @@ CATALOG: dict[str, ModelEntry] = {
                    filename="rrdbnet_x4_psnr.safetensors", sha256="", licence="BSD-3-Clause (derived from x4plus)"),
         ModelEntry("restorer-artifacts", "Restorer JPEG-and-noise remover (ArtifactNet)", "ArtifactNet", "bundled",
                    filename="artifactnet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
+        ModelEntry("restorer-colorize", "Restorer colorizer with colour hints (ColorNet)", "ColorNet", "bundled",
+                   filename="colornet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
         # Official checkpoints users may download; SHA-256 as published alongside the releases.
         ModelEntry("realesrgan-x4plus-pth", "Real-ESRGAN x4plus, official PyTorch release", "RRDBNet", "url",
                    filename="RealESRGAN_x4plus.pth",

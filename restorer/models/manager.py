@@ -50,6 +50,7 @@ class ModelManager:
         self._sr_runtime: Runtime | None = None
         self._custom: dict[Path, object] = {}
         self._artifact: tuple | None = None
+        self._color: tuple | None = None
 
     def sr_endpoints(self) -> tuple[dict, dict]:
         """(PSNR state, GAN state) as fp32 CPU tensors, checked to be blendable."""
@@ -104,6 +105,20 @@ class ModelManager:
                 net = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
                 self._artifact = (net, runtime)
             return self._artifact
+
+    def color_network(self, precision: str = "auto"):
+        """(ColorNet, runtime) from the bundled weights."""
+        import torch
+        from safetensors.torch import load_file
+
+        from restorer.models.archs.colornet import from_state_dict
+
+        runtime = choose_runtime(self.device, precision)
+        with self._lock:
+            if self._color is None or self._color[1] != runtime:
+                net = from_state_dict(load_file(str(bundled_weights("restorer-colorize"))))
+                self._color = (net.to(torch.device(runtime.device)), runtime)
+            return self._color
 
     def torchscript_network(self, path: str | Path):
         """(module, device) for a TorchScript export such as LaMa's big-lama.pt.

@@ -1,10 +1,14 @@
-"""Colour: revive faded colour prints; black-and-white photos pass through.
+"""Colour: colorize black-and-white photos, revive faded colour prints.
 
-Classic engine (the baseline for colour photos): robust per-channel levels
-(clip 0.5 % at each end, gain capped so noise is not amplified), a partial
-grey-world white balance, then saturation in a luma/chroma split so
-brightness is kept. A photo whose channels are equal (black-and-white stored
-as RGB) is returned unchanged until the colorization model exists.
+Black-and-white (including grey stored as RGB, and sepia-toned prints) goes
+to ColorNet: it predicts CIE a*b* chroma from lightness at a working
+resolution of 384 px on the short side, steered by the user's hints; the
+chroma is upsampled and recombined with the photo's own full-resolution
+lightness, so grain and detail stay exactly as scanned.
+
+Colour photos get the classic revival (the baseline): robust per-channel
+levels (clip 0.5 % at each end, gain capped so noise is not amplified), a
+partial grey-world white balance, then saturation in a luma/chroma split.
 """
 
 from __future__ import annotations
@@ -19,11 +23,76 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _TYPICAL_CHROMA = 0.12
 
 
+_WORKING_SHORT_SIDE = 384
+
+
+def _sample(rgb: np.ndarray) -> np.ndarray:
+    return rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)]
+
+
 def is_monochrome(rgb: np.ndarray, tolerance: float = 4 / 255) -> bool:
     """True when the photo carries no real colour (grey stored as RGB)."""
-    sample = rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)]
+    sample = _sample(rgb)
     chroma = sample - sample.mean(axis=2, keepdims=True)
     return float(np.percentile(np.abs(chroma), 99)) <= tolerance
+
+
+def is_toned_monochrome(rgb: np.ndarray) -> bool:
+    """True for sepia, selenium or cyanotype prints: one hue everywhere, varying only in lightness.
+
+    Their chroma is weak and its direction in the a*b* plane barely changes across the photo.
+    """
+    from restorer.colorspace import rgb_to_lab
+
+    ab = rgb_to_lab(_sample(rgb))[..., 1:].reshape(-1, 2)
+    chroma = np.hypot(ab[:, 0], ab[:, 1])
+    if float(np.percentile(chroma, 95)) > 45:
+        return False  # genuinely colourful somewhere
+    strong = ab[chroma > 3]
+    if len(strong) < 0.2 * len(ab):
+        return True  # nearly neutral everywhere
+    angles = np.arctan2(strong[:, 1], strong[:, 0])
+    spread = 1.0 - float(np.hypot(np.cos(angles).mean(), np.sin(angles).mean()))  # circular variance
+    return spread < 0.1  # measured: toned prints <= 0.06, colour photos >= 0.37
+
+
+def is_black_and_white(rgb: np.ndarray) -> bool:
+    return is_monochrome(rgb) or is_toned_monochrome(rgb)
+
+
+def hint_planes(hints: tuple, height: int, width: int) -> np.ndarray:
+    """(3, H, W) float32: a*/110, b*/110 and a mask, a 3x3 patch per hint at working resolution."""
+    from restorer.colorspace import rgb_to_lab
+
+    planes = np.zeros((3, height, width), dtype=np.float32)
+    for x, y, r, g, b in hints:
+        lab = rgb_to_lab(np.array([[[r, g, b]]], dtype=np.float32))[0, 0]
+        cx, cy = int(round(x * (width - 1))), int(round(y * (height - 1)))
+        ys, xs = slice(max(0, cy - 1), cy + 2), slice(max(0, cx - 1), cx + 2)
+        planes[0, ys, xs], planes[1, ys, xs], planes[2, ys, xs] = lab[1] / 110, lab[2] / 110, 1.0
+    return planes
+
+
+def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: StageContext) -> np.ndarray:
+    """ColorNet chroma on the photo's own lightness; float32 (H, W, 3) in [0, 1]."""
+    import cv2
+    import torch
+
+    from restorer.colorspace import lab_to_rgb, rgb_to_lab
+
+    net, runtime = context.model_manager().color_network()
+    lab = rgb_to_lab(rgb)
+    h, w = lab.shape[:2]
+    scale = _WORKING_SHORT_SIDE / min(h, w)
+    wh, ww = (max(16, int(round(h * scale / 16)) * 16), max(16, int(round(w * scale / 16)) * 16))
+    light = cv2.resize(lab[..., 0], (ww, wh), interpolation=cv2.INTER_AREA) / 100.0
+    planes = hint_planes(hints, wh, ww)
+    with torch.inference_mode(), runtime.autocast_context():
+        ab = net(torch.from_numpy(light[None, None]).to(runtime.device),
+                 torch.from_numpy(planes[None]).to(runtime.device))
+    ab = ab.float()[0].permute(1, 2, 0).cpu().numpy() * 110.0 * np.float32(saturation)
+    lab[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_CUBIC)
+    return lab_to_rgb(lab)
 
 
 def revive_faded(rgb: np.ndarray, saturation: float) -> np.ndarray:
@@ -48,13 +117,26 @@ def revive_faded(rgb: np.ndarray, saturation: float) -> np.ndarray:
 
 
 def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> StageGenerator:
+    from restorer.errors import ModelUnavailable
+
     src = photo.float_pixels()
-    if is_monochrome(src):
-        yield 1.0
-        return photo, "black-and-white photo left unchanged (automatic colorization is not available yet)"
     yield 0.1
-    revived = revive_faded(src, settings.saturation)
+    bw = is_black_and_white(src)
+    if settings.engine == "model" or (settings.engine == "auto" and bw):
+        try:
+            result = colorize_model(src, settings.hints, settings.saturation, context)
+        except ModelUnavailable as exc:
+            if settings.engine == "model":
+                raise
+            yield 1.0
+            return photo, f"black-and-white photo left unchanged ({exc})"
+        note = "colorized" + (f" with {len(settings.hints)} hint(s)" if settings.hints else "")
+    elif bw:
+        yield 1.0
+        return photo, "black-and-white photo left unchanged (colour revival needs colour to revive)"
+    else:
+        result, note = revive_faded(src, settings.saturation), "faded colour revived"
     strength = np.float32(settings.strength)
-    out = src + (revived - src) * strength if strength < 1 else revived
+    out = src + (result - src) * strength if strength < 1 else result
     yield 1.0
-    return photo.with_pixels(np.ascontiguousarray(out, dtype=np.float32)), "faded colour revived"
+    return photo.with_pixels(np.ascontiguousarray(out, dtype=np.float32)), note
