@@ -58,3 +58,14 @@ def test_zoom_moves_both_sides_together(qtbot):
     frame = viewer.grab().toImage()
     assert frame.pixelColor(175, 25) == QColor("red")
     assert viewer.visible_image_rect().width() < 60
+
+
+def test_qimage_conversion_rounds_and_clamps():
+    import numpy as np
+
+    from restorer.gui.qimage import from_qimage, to_qimage
+
+    pixels = np.array([[[0.0, 0.5, 1.0], [-0.2, 1.3, 0.998]]], dtype=np.float32)
+    assert from_qimage(to_qimage(pixels)).tolist() == [[[0, 128, 255], [0, 255, 254]]]
+    deep = (pixels.clip(0, 1) * 65535).astype(np.uint16)
+    assert from_qimage(to_qimage(deep)).tolist() == [[[0, 127, 255], [0, 255, 254]]]
