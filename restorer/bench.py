@@ -39,13 +39,6 @@ def _time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _drain(generator):
-    try:
-        while True:
-            next(generator)
-    except StopIteration as done:
-        return done.value
-
 
 def measure(size: int = 128, repeats: int = 3) -> dict:
     import torch
@@ -53,6 +46,7 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
     from restorer.models.archs.rrdbnet import RRDBNet
     from restorer.models.manager import ModelManager
     from restorer.models.packaged import realesrgan_x4plus_state
+    from restorer.stages import drain
     from restorer.tiling import run_tiled
 
     image = photo_like(size)
@@ -70,7 +64,7 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
     net, runtime = manager.sr_network(1.0)  # alpha 1 is x4plus itself
 
     def run_fast():
-        _drain(run_tiled(net, image, scale=4, runtime=runtime, tile=max(size, 64)))
+        drain(run_tiled(net, image, scale=4, runtime=runtime, tile=max(size, 64)))
 
     ref_s = _time(run_reference, repeats)
     fast_s = _time(run_fast, repeats)
@@ -80,7 +74,7 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
 
     def preview():
         blended, rt = manager.sr_network(float(next(alphas)))
-        _drain(run_tiled(blended, crop, scale=4, runtime=rt, tile=128))
+        drain(run_tiled(blended, crop, scale=4, runtime=rt, tile=128))
 
     preview_s = _time(preview, repeats)
     return {"size": size, "runtime": runtime.label, "threads": torch.get_num_threads(),

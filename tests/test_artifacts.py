@@ -1,6 +1,8 @@
 import io
 
 import numpy as np
+
+from restorer.stages import drain
 import pytest
 from PIL import Image
 
@@ -40,18 +42,11 @@ def test_noise_estimator_is_close_on_a_smooth_image(sigma):
     assert abs(estimate_noise_sigma(noisy) - sigma) < 0.25 * sigma + 1
 
 
-def _drain(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
-
 
 @pytest.mark.parametrize("engine", ["classic", "model"])
 def test_strength_zero_is_the_identity(engine):
     photo = Photo(gradient_photo())
-    result, _ = _drain(artifacts.run(photo, ArtifactsSettings(engine=engine, strength=0), StageContext()))
+    result, _ = drain(artifacts.run(photo, ArtifactsSettings(engine=engine, strength=0), StageContext()))
     assert np.array_equal(result.pixels, photo.pixels)
 
 
@@ -62,7 +57,7 @@ def test_auto_leaves_a_clean_photo_alone():
     photo = Photo(np.round(smooth * 255) / 255)
     strength, note = artifacts.auto_strength(photo)
     assert strength == 0, note
-    result, _ = _drain(artifacts.run(photo, ArtifactsSettings(strength="auto"), StageContext()))
+    result, _ = drain(artifacts.run(photo, ArtifactsSettings(strength="auto"), StageContext()))
     assert np.array_equal(result.pixels, photo.pixels)
 
 

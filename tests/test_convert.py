@@ -94,14 +94,10 @@ def test_real_x4plus_beats_bicubic_and_is_not_garbage(x4plus_files):
     from restorer.models.archs.rrdbnet import from_state_dict
     from restorer.models.packaged import realesrgan_x4plus_state
     from restorer.models.precision import Runtime
+    from restorer.stages import drain
 
     net = from_state_dict(realesrgan_x4plus_state())
-    steps = run_tiled(net, lr.astype(np.float32) / 255, scale=4, runtime=Runtime("cpu", None), out_dtype=np.float32)
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        sr = done.value
+    sr = drain(run_tiled(net, lr.astype(np.float32) / 255, scale=4, runtime=Runtime("cpu", None), out_dtype=np.float32))
     gray = lambda a: cv2.cvtColor((np.clip(a, 0, 1) * 255).astype(np.uint8) if a.dtype != np.uint8 else a,  # noqa: E731
                                   cv2.COLOR_RGB2GRAY)
     assert gradient_energy(gray(sr)) > 1.5 * gradient_energy(gray(bicubic))  # sharper than bicubic

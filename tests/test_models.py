@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import numpy as np
+
+from restorer.stages import drain
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -144,20 +146,13 @@ def test_blend_refuses_different_architectures():
         check_compatible(a, c)
 
 
-def _drain(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
-
 
 def test_tiled_output_matches_untiled_away_from_borders():
     net = tiny()
     image = gradient_photo(70, 52)
     runtime = Runtime("cpu", None)
-    whole = _drain(run_tiled(net, image, scale=4, runtime=runtime, tile=512, out_dtype=np.float32))
-    tiled = _drain(run_tiled(net, image, scale=4, runtime=runtime, tile=24, pad=8, out_dtype=np.float32))
+    whole = drain(run_tiled(net, image, scale=4, runtime=runtime, tile=512, out_dtype=np.float32))
+    tiled = drain(run_tiled(net, image, scale=4, runtime=runtime, tile=24, pad=8, out_dtype=np.float32))
     assert whole.shape == tiled.shape == (208, 280, 3)
     inner = np.s_[16:-16, 16:-16]
     assert np.abs(whole[inner] - tiled[inner]).max() <= 2 / 255
@@ -167,8 +162,8 @@ def test_tiled_uint16_output_matches_float():
     net = tiny()
     image = gradient_photo(40, 30)
     runtime = Runtime("cpu", None)
-    as_float = _drain(run_tiled(net, image, scale=4, runtime=runtime, tile=16, out_dtype=np.float32))
-    as_u16 = _drain(run_tiled(net, image, scale=4, runtime=runtime, tile=16, out_dtype=np.uint16))
+    as_float = drain(run_tiled(net, image, scale=4, runtime=runtime, tile=16, out_dtype=np.float32))
+    as_u16 = drain(run_tiled(net, image, scale=4, runtime=runtime, tile=16, out_dtype=np.uint16))
     assert as_u16.dtype == np.uint16
     assert np.abs(as_u16 / 65535.0 - as_float).max() <= 1 / 65535 + 1e-6
 

@@ -1,4 +1,6 @@
 import numpy as np
+
+from restorer.stages import drain
 import pytest
 
 from restorer import pipeline
@@ -11,17 +13,10 @@ from restorer.stages.colorize import is_monochrome
 from .conftest import gradient_photo
 
 
-def _drain(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
-
 
 def test_artifacts_strength_zero_is_identity():
     photo = Photo(gradient_photo())
-    result, _ = _drain(artifacts.run(photo, ArtifactsSettings(strength=0), StageContext()))
+    result, _ = drain(artifacts.run(photo, ArtifactsSettings(strength=0), StageContext()))
     assert np.array_equal(result.pixels, photo.pixels)
 
 
@@ -29,7 +24,7 @@ def test_artifacts_removes_noise_from_a_flat_patch():
     rng = np.random.default_rng(1)
     clean = np.full((64, 64, 3), 0.5, dtype=np.float32)
     noisy = np.clip(clean + rng.normal(0, 15 / 255, clean.shape), 0, 1).astype(np.float32)
-    result, note = _drain(artifacts.run(Photo(noisy), ArtifactsSettings(engine="classic", strength="auto"), StageContext()))
+    result, note = drain(artifacts.run(Photo(noisy), ArtifactsSettings(engine="classic", strength="auto"), StageContext()))
     assert "noise sigma" in note
     assert np.abs(result.pixels - clean).mean() < 0.5 * np.abs(noisy - clean).mean()
 
@@ -40,7 +35,7 @@ def test_inpaint_fills_mask_and_leaves_everything_else_bit_for_bit():
     mask = np.zeros((48, 64), dtype=bool)
     mask[20:23, 5:60] = True
     damaged[mask] = 1.0  # a white scratch
-    result, _ = _drain(inpaint.run(Photo(damaged), InpaintSettings(), StageContext(mask=mask)))
+    result, _ = drain(inpaint.run(Photo(damaged), InpaintSettings(), StageContext(mask=mask)))
     assert np.array_equal(result.pixels[~mask], damaged[~mask])
     assert np.abs(result.pixels[mask] - pixels[mask]).mean() < 0.05  # close to what was there
     assert np.abs(damaged[mask] - pixels[mask]).mean() > 0.3
@@ -48,19 +43,19 @@ def test_inpaint_fills_mask_and_leaves_everything_else_bit_for_bit():
 
 def test_inpaint_rejects_a_mask_of_the_wrong_size():
     with pytest.raises(BadMask, match="10x10 pixels but the photo is 48x32"):
-        _drain(inpaint.run(Photo(gradient_photo()), InpaintSettings(), StageContext(mask=np.ones((10, 10), bool))))
+        drain(inpaint.run(Photo(gradient_photo()), InpaintSettings(), StageContext(mask=np.ones((10, 10), bool))))
 
 
 def test_inpaint_without_mask_changes_nothing():
     photo = Photo(gradient_photo())
-    result, note = _drain(inpaint.run(photo, InpaintSettings(), StageContext()))
+    result, note = drain(inpaint.run(photo, InpaintSettings(), StageContext()))
     assert result is photo and "no mask" in note
 
 
 def test_revive_leaves_a_grayscale_photo_unchanged():
     gray = np.repeat(gradient_photo()[..., :1], 3, axis=2)
     assert is_monochrome(gray)
-    result, note = _drain(colorize.run(Photo(gray), ColorizeSettings(engine="revive"), StageContext()))
+    result, note = drain(colorize.run(Photo(gray), ColorizeSettings(engine="revive"), StageContext()))
     assert np.array_equal(result.pixels, gray) and "black-and-white" in note
 
 
@@ -84,7 +79,7 @@ def test_faded_colour_is_revived():
     rgb = gradient_photo(64, 64)
     luma = rgb.mean(axis=2, keepdims=True)
     faded = (0.2 + 0.6 * (luma + 0.3 * (rgb - luma))) * np.array([1.05, 1.0, 0.8], dtype=np.float32)
-    result, _ = _drain(colorize.run(Photo(faded.astype(np.float32)), ColorizeSettings(), StageContext()))
+    result, _ = drain(colorize.run(Photo(faded.astype(np.float32)), ColorizeSettings(), StageContext()))
     chroma = lambda a: np.abs(a - a.mean(axis=2, keepdims=True)).mean()  # noqa: E731
     contrast = lambda a: a.max() - a.min()  # noqa: E731
     assert chroma(result.pixels) > 1.3 * chroma(faded)
@@ -93,7 +88,7 @@ def test_faded_colour_is_revived():
 
 def test_lanczos_upscale_scales_size_alpha_and_dpi():
     photo = Photo(gradient_photo(), PhotoMetadata(dpi=(300.0, 300.0)), alpha=np.ones((32, 48), np.float32))
-    result, _ = _drain(upscale.run(photo, UpscaleSettings(engine="lanczos", scale=3), StageContext()))
+    result, _ = drain(upscale.run(photo, UpscaleSettings(engine="lanczos", scale=3), StageContext()))
     assert result.size == (144, 96)
     assert result.alpha.shape == (96, 144)
     assert result.metadata.dpi == (900.0, 900.0)
@@ -127,7 +122,7 @@ def test_lama_torchscript_engine_fills_only_the_mask(tmp_path):
     damaged = pixels.copy()
     damaged[mask] = 1.0
     settings = InpaintSettings(engine="lama", model_path=str(path))
-    result, note = _drain(inpaint.run(Photo(damaged), settings, StageContext(mask=mask)))
+    result, note = drain(inpaint.run(Photo(damaged), settings, StageContext(mask=mask)))
     assert np.array_equal(result.pixels[~mask], damaged[~mask])
     assert np.allclose(result.pixels[mask], 0.25, atol=1e-5)
     assert "lama" in note

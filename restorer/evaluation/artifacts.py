@@ -18,16 +18,9 @@ from restorer.evaluation.datasets import eval_images
 from restorer.evaluation.metrics import psnr_b_y, psnr_rgb, psnr_y, ssim_y
 from restorer.imaging import Photo, PhotoMetadata
 from restorer.recipe import ArtifactsSettings
-from restorer.stages import StageContext
+from restorer.stages import StageContext, drain
 from restorer.stages import artifacts as stage
 
-
-def _drain(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
 
 
 def degrade(image: np.ndarray, *, quality: int | None, sigma: float | None, seed: int) -> Photo:
@@ -57,7 +50,7 @@ def evaluate_artifacts(folder: Path, *, quality: int | None = None, sigma: float
         photo = degrade(image, quality=quality, sigma=sigma, seed=index)
         row = {"image": name, "input": _scores(photo.pixels, image)}
         for engine in engines:
-            result, note = _drain(stage.run(photo, ArtifactsSettings(engine=engine, strength=strength), context))
+            result, note = drain(stage.run(photo, ArtifactsSettings(engine=engine, strength=strength), context))
             row[engine] = _scores(result.pixels, image)
             row["note"] = note
         rows.append(row)

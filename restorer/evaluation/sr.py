@@ -35,6 +35,7 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
                 scale: int = 4, device: str = "auto") -> dict:
     """Mean PSNR/SSIM (Y) of the SR engine and of bicubic over a folder."""
     from restorer.models.manager import shared_manager
+    from restorer.stages import drain
     from restorer.tiling import run_tiled
 
     manager = shared_manager(device)
@@ -45,12 +46,7 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
     rows = []
     for name, image in eval_images(folder):
         hr, lr = make_lr(image, scale)
-        steps = run_tiled(net, lr.astype(np.float32) / 255.0, scale=scale, runtime=runtime, out_dtype=np.float32)
-        try:
-            while True:
-                next(steps)
-        except StopIteration as done:
-            sr = done.value
+        sr = drain(run_tiled(net, lr.astype(np.float32) / 255.0, scale=scale, runtime=runtime, out_dtype=np.float32))
         base = bicubic_up(lr, scale)
         rows.append({"image": name, "psnr_y": psnr_y(sr, hr, border=scale), "ssim_y": ssim_y(sr, hr, border=scale),
                      "bicubic_psnr_y": psnr_y(base, hr, border=scale), "bicubic_ssim_y": ssim_y(base, hr, border=scale)})

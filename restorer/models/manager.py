@@ -8,7 +8,6 @@ a reload.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import warnings
 from pathlib import Path
@@ -16,15 +15,9 @@ from pathlib import Path
 from restorer.errors import ModelUnavailable
 from restorer.models.catalog import CATALOG
 from restorer.models.precision import Runtime, choose_runtime
+from restorer.models.store import sha256_of
 from restorer.paths import bundled_weights_dir
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def bundled_weights(model_id: str) -> Path:
@@ -33,7 +26,7 @@ def bundled_weights(model_id: str) -> Path:
     path = bundled_weights_dir() / entry.filename
     if not path.is_file():
         raise ModelUnavailable(f"The {entry.title} weights ({entry.filename}) are missing from {path.parent}; reinstall Restorer.")
-    if entry.sha256 and _sha256(path) != entry.sha256:
+    if entry.sha256 and sha256_of(path) != entry.sha256:
         raise ModelUnavailable(f"{entry.filename} is damaged (its SHA-256 does not match the catalog); reinstall Restorer.")
     return path
 

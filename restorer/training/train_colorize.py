@@ -19,9 +19,6 @@ Usage (the command recorded in weights/MANIFEST.md):
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import time
 from pathlib import Path
 
 import cv2
@@ -32,7 +29,7 @@ from torch.nn import functional as F
 from restorer.colorspace import rgb_to_lab
 from restorer.models.archs.colornet import ColorNet
 from restorer.training.data import list_training_images, load_images, random_crop
-from restorer.training.train_sr_psnr import save_fp16
+from restorer.training.loop import EmaWeights, TrainingRun, cosine_lr
 
 AB_SCALE = 110.0
 BINS = 22  # a*, b* histogram bins over [-110, 110]
@@ -120,40 +117,27 @@ def main(argv: list[str] | None = None) -> None:
           flush=True)
     device = torch.device(args.device)
     net = ColorNet(args.width).to(device).to(memory_format=torch.channels_last).train()
-    ema = {k: v.detach().clone().float() for k, v in net.state_dict().items()}
+    ema = EmaWeights(net)
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
     weights = weights.to(device)
-    start, running = time.time(), 0.0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.with_suffix(".log.jsonl").open("w") as log:
-        for step in range(args.iters):
-            lr = args.lr * min(1.0, (step + 1) / 100) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / args.iters)))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            light, hints, target = (t.to(device) for t in make_batch(rng, images, args.batch, args.size))
-            with torch.autocast(device.type, dtype=torch.bfloat16):
-                pred = net(light.contiguous(memory_format=torch.channels_last), hints)
-            idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
-            pixel_weight = weights[idx[:, 0], idx[:, 1]]
-            loss = (F.smooth_l1_loss(pred.float(), target, reduction="none", beta=0.05).sum(1) * pixel_weight).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimizer.step()
-            decay = min(0.999, (1 + step) / (10 + step))
-            with torch.no_grad():
-                for k, v in net.state_dict().items():
-                    ema[k].mul_(decay).add_(v.float(), alpha=1 - decay)
-            running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
-            if step % 25 == 0 or step == args.iters - 1:
-                record = {"step": step, "loss": round(running, 5), "lr": lr, "elapsed_s": round(time.time() - start, 1)}
-                log.write(json.dumps(record) + "\n")
-                log.flush()
-                print(record, flush=True)
-            if (step + 1) % 250 == 0 or step == args.iters - 1:
-                save_fp16(ema, args.out, meta={"iters": str(step + 1), "wall_s": f"{time.time() - start:.0f}",
-                                               "width": str(args.width)})
-    print(f"done in {time.time() - start:.0f} s -> {args.out}", flush=True)
+    run = TrainingRun(args.out, args.iters)
+    for step in range(args.iters):
+        lr = cosine_lr(step, args.iters, args.lr, warmup=100, floor=0.02)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        light, hints, target = (t.to(device) for t in make_batch(rng, images, args.batch, args.size))
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            pred = net(light.contiguous(memory_format=torch.channels_last), hints)
+        idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
+        pixel_weight = weights[idx[:, 0], idx[:, 1]]
+        loss = (F.smooth_l1_loss(pred.float(), target, reduction="none", beta=0.05).sum(1) * pixel_weight).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optimizer.step()
+        ema.update(net)
+        run.step(step, loss.item(), lr, ema, {"width": str(args.width)})
+    run.close()
 
 
 if __name__ == "__main__":

@@ -15,9 +15,6 @@ Usage (the command recorded in weights/MANIFEST.md):
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +25,7 @@ from restorer.models.archs.rrdbnet import from_state_dict
 from restorer.models.packaged import realesrgan_x4plus_state
 from restorer.training.data import list_training_images, load_images, random_crop
 from restorer.training.degradations import bicubic_downscale, mild_scan_degradation
+from restorer.training.loop import EmaWeights, TrainingRun, cosine_lr
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, lr_size: int, degrade_p: float):
@@ -44,14 +42,6 @@ def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, l
         los.append(lr)
     to_tensor = lambda arr: torch.from_numpy(np.stack(arr)).permute(0, 3, 1, 2).float().div_(255.0)  # noqa: E731
     return to_tensor(los), to_tensor(his)
-
-
-def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 1 % of the peak."""
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return peak * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,50 +69,24 @@ def main(argv: list[str] | None = None) -> None:
 
     device = torch.device(args.device)
     net = from_state_dict(realesrgan_x4plus_state()).to(device).to(memory_format=torch.channels_last).train()
-    ema = {k: v.detach().clone().float() for k, v in net.state_dict().items()}
+    ema = EmaWeights(net, args.ema, warmup=False)  # starts from x4plus, a good model already
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
-    autocast_dtype = torch.bfloat16
-
-    log_path = args.out.with_suffix(".log.jsonl")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    start = time.time()
-    running = 0.0
-    with log_path.open("w") as log:
-        for step in range(args.iters):
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, args.iters, args.lr, args.warmup)
-            lr_img, hr_img = make_batch(rng, images, args.batch, args.lr_size, args.degrade_p)
-            lr_img = lr_img.to(device).contiguous(memory_format=torch.channels_last)
-            hr_img = hr_img.to(device)
-            with torch.autocast(device.type, dtype=autocast_dtype):
-                sr = net(lr_img)
-            loss = F.l1_loss(sr.float(), hr_img)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                for k, v in net.state_dict().items():
-                    ema[k].mul_(args.ema).add_(v.float(), alpha=1 - args.ema)
-            running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
-            if step % 25 == 0 or step == args.iters - 1:
-                record = {"step": step, "loss": round(running, 5), "lr": optimizer.param_groups[0]["lr"],
-                          "elapsed_s": round(time.time() - start, 1)}
-                log.write(json.dumps(record) + "\n")
-                log.flush()
-                print(record, flush=True)
-            if (step + 1) % 250 == 0 or step == args.iters - 1:
-                save_fp16(ema, args.out, meta={"iters": str(step + 1), "wall_s": f"{time.time() - start:.0f}",
-                                               "base": "realesrgan_x4plus", "loss": "l1"})
-    print(f"done in {time.time() - start:.0f} s -> {args.out}", flush=True)
-
-
-def save_fp16(state: dict[str, torch.Tensor], path: Path, meta: dict[str, str]) -> None:
-    """Write `state` as fp16 safetensors atomically."""
-    from safetensors.torch import save_file
-
-    tmp = path.with_suffix(".tmp")
-    save_file({k: v.detach().to(torch.float16).contiguous().cpu() for k, v in state.items()}, str(tmp), metadata=meta)
-    tmp.replace(path)
+    run = TrainingRun(args.out, args.iters)
+    for step in range(args.iters):
+        lr = cosine_lr(step, args.iters, args.lr, args.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        lr_img, hr_img = make_batch(rng, images, args.batch, args.lr_size, args.degrade_p)
+        lr_img = lr_img.to(device).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            sr = net(lr_img)
+        loss = F.l1_loss(sr.float(), hr_img.to(device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        ema.update(net)
+        run.step(step, loss.item(), lr, ema, {"base": "realesrgan_x4plus", "loss": "l1"})
+    run.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""What every training script shares: schedule, weight averaging, logging, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+
+def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float = 0.01) -> float:
+    """Linear warm-up to `peak`, then cosine decay to `floor * peak`."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class EmaWeights:
+    """Exponential moving average of a network's weights; the averaged weights are what we ship.
+
+    With `warmup`, the decay ramps up from 0 so the average does not start from random weights.
+    """
+
+    def __init__(self, net: torch.nn.Module, decay: float = 0.999, warmup: bool = True) -> None:
+        self.decay, self.warmup, self.steps = decay, warmup, 0
+        self.state = {k: v.detach().clone().float() for k, v in net.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, net: torch.nn.Module) -> None:
+        self.steps += 1
+        decay = min(self.decay, self.steps / (self.steps + 9)) if self.warmup else self.decay
+        for key, value in net.state_dict().items():
+            self.state[key].mul_(decay).add_(value.float(), alpha=1 - decay)
+
+
+def save_fp16(state: dict[str, torch.Tensor], path: Path, meta: dict[str, str]) -> None:
+    """Write `state` as fp16 safetensors atomically."""
+    from safetensors.torch import save_file
+
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.detach().to(torch.float16).contiguous().cpu() for k, v in state.items()}, str(tmp), metadata=meta)
+    tmp.replace(path)
+
+
+class TrainingRun:
+    """Progress log (JSON lines next to the weights, and stdout) plus periodic checkpoints."""
+
+    def __init__(self, out: Path, total: int, *, log_every: int = 25, save_every: int = 250) -> None:
+        self.out, self.total, self.log_every, self.save_every = out, total, log_every, save_every
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self._log = out.with_suffix(".log.jsonl").open("w")
+        self.start = time.time()
+        self.running_loss = 0.0
+
+    def step(self, step: int, loss: float, lr: float, ema: EmaWeights, meta: dict[str, str]) -> None:
+        self.running_loss = 0.98 * self.running_loss + 0.02 * loss if step else loss
+        last = step == self.total - 1
+        if step % self.log_every == 0 or last:
+            record = {"step": step, "loss": round(self.running_loss, 5), "lr": lr,
+                      "elapsed_s": round(time.time() - self.start, 1)}
+            self._log.write(json.dumps(record) + "\n")
+            self._log.flush()
+            print(record, flush=True)
+        if (step + 1) % self.save_every == 0 or last:
+            save_fp16(ema.state, self.out, meta={"iters": str(step + 1), "wall_s": f"{time.time() - self.start:.0f}",
+                                                 **meta})
+
+    def close(self) -> None:
+        self._log.close()
+        print(f"done in {time.time() - self.start:.0f} s -> {self.out}", flush=True)
