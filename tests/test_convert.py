@@ -82,12 +82,11 @@ def test_real_x4plus_beats_bicubic_and_is_not_garbage(x4plus_files):
     from restorer.evaluation.metrics import gradient_energy, psnr_y
     from restorer.tiling import run_tiled
 
-    # A synthetic "photo": smooth shading plus sharp-edged shapes, 128x128 HR.
-    hr = np.zeros((128, 128, 3), np.uint8)
-    hr[:] = np.linspace(40, 200, 128, dtype=np.uint8)[None, :, None]
-    cv2.circle(hr, (64, 64), 30, (230, 60, 40), -1)
-    cv2.rectangle(hr, (10, 90), (50, 120), (20, 40, 160), -1)
-    cv2.putText(hr, "Ab", (70, 115), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    from restorer.paths import resources_dir
+
+    # A real photo: the shipped example (public-domain NASA portrait), its centre 128x128.
+    with Image.open(resources_dir() / "examples" / "astronaut_faded.jpg") as photo:
+        hr = np.asarray(photo.convert("RGB"))[64:192, 64:192].copy()
     lr = np.asarray(Image.fromarray(hr).resize((32, 32), Image.BICUBIC))
     bicubic = np.asarray(Image.fromarray(lr).resize((128, 128), Image.BICUBIC))
 

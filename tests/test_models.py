@@ -183,3 +183,23 @@ def test_user_checkpoint_runs_through_the_pipeline(tmp_path):
                                                               precision="fp32")
     result = pipeline.run_to_end(recipe, Photo(gradient_photo(20, 16)))
     assert result.size == (80, 64)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_fused_bf16_network_matches_the_plain_one(scale):
+    from restorer.models.archs.rrdbnet_fused import FusedRRDBNet, available
+
+    if not available():
+        pytest.skip("this torch build has no fused oneDNN convolution")
+    net = tiny(scale)
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        reference = net(x)
+    fused = FusedRRDBNet(net)
+    assert torch.allclose(fused(x), reference, atol=0.02)
+    with torch.no_grad():  # a new blend must reach the fused copy
+        for p in net.parameters():
+            p.mul_(0.5)
+        reference = net(x)
+    fused.refresh()
+    assert torch.allclose(fused(x), reference, atol=0.02)

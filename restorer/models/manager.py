@@ -41,6 +41,7 @@ class ModelManager:
         self._sr_net = None
         self._sr_alpha: float | None = None
         self._sr_runtime: Runtime | None = None
+        self._sr_base = None  # fp32 network the blend is written into; _sr_net may wrap it
         self._custom: dict[Path, object] = {}
         self._artifact: tuple | None = None
         self._color: tuple | None = None
@@ -68,19 +69,22 @@ class ModelManager:
         from restorer.models.interpolate import blend_into
 
         psnr, gan = self.sr_endpoints()
-        runtime = choose_runtime(self.device, precision)
+        runtime = _with_fusion(choose_runtime(self.device, precision))
         with self._lock:
             if self._sr_net is None or self._sr_runtime != runtime:
-                net = RRDBNet(scale=4).eval()
-                self._sr_net = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
+                net = RRDBNet(scale=4).eval().to(torch.device(runtime.device))
+                self._sr_base = net if runtime.fused else net.to(memory_format=torch.channels_last)
+                self._sr_net = _fuse(self._sr_base) if runtime.fused else self._sr_base
                 self._sr_runtime, self._sr_alpha = runtime, None
             if self._sr_alpha != alpha:
-                params = self._sr_net.state_dict()
+                params = self._sr_base.state_dict()
                 if runtime.device == "cpu":
                     blend_into(params, psnr, gan, alpha)
                 else:
                     blended = {k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr}
-                    self._sr_net.load_state_dict(blended)
+                    self._sr_base.load_state_dict(blended)
+                if runtime.fused:
+                    self._sr_net.refresh()
                 self._sr_alpha = alpha
             return self._sr_net, runtime
 
@@ -146,12 +150,29 @@ class ModelManager:
         from restorer.models.loader import load_network
 
         path = Path(path).resolve()
-        runtime = choose_runtime(self.device, precision)
+        runtime = _with_fusion(choose_runtime(self.device, precision))
         with self._lock:
-            if path not in self._custom:
+            if (path, runtime) not in self._custom:
                 _, net = load_network(path)
-                self._custom[path] = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
-            return self._custom[path], runtime
+                net = net.to(torch.device(runtime.device))
+                self._custom[(path, runtime)] = _fuse(net) if runtime.fused else net.to(memory_format=torch.channels_last)
+            return self._custom[(path, runtime)], runtime
+
+
+def _with_fusion(runtime: Runtime) -> Runtime:
+    """Use the fused bf16 RRDBNet kernels where they apply (CPU, bf16, oneDNN present)."""
+    from restorer.models.archs.rrdbnet_fused import available
+
+    if runtime.device == "cpu" and runtime.autocast == "bfloat16" and available():
+        return Runtime(runtime.device, runtime.autocast, fused=True)
+    return runtime
+
+
+def _fuse(net):
+    from restorer.models.archs.rrdbnet import RRDBNet
+    from restorer.models.archs.rrdbnet_fused import FusedRRDBNet
+
+    return FusedRRDBNet(net) if isinstance(net, RRDBNet) else net
 
 
 _shared: dict[str, ModelManager] = {}

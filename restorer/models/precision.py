@@ -24,19 +24,24 @@ def cpu_has_native_bf16() -> bool:
 
 @dataclass(frozen=True)
 class Runtime:
-    """Where and how to run: a torch device string and an autocast dtype name (or None for fp32)."""
+    """Where and how to run: a torch device string and an autocast dtype name (or None for fp32).
+
+    `fused` marks networks that handle bf16 themselves with fused oneDNN kernels
+    (restorer.models.archs.rrdbnet_fused); they need no autocast.
+    """
 
     device: str
     autocast: str | None
+    fused: bool = False
 
     @property
     def label(self) -> str:
-        return f"{self.device} {self.autocast or 'fp32'}"
+        return f"{self.device} {self.autocast or 'fp32'}" + (" fused" if self.fused else "")
 
     def autocast_context(self):
         import torch
 
-        if self.autocast is None:
+        if self.autocast is None or self.fused:
             return contextlib.nullcontext()
         dtype = getattr(torch, self.autocast)
         return torch.autocast(self.device.split(":")[0], dtype=dtype)

@@ -42,6 +42,7 @@ def save_fp16(state: dict[str, torch.Tensor], path: Path, meta: dict[str, str]) 
 
     tmp = path.with_suffix(".tmp")
     save_file({k: v.detach().to(torch.float16).contiguous().cpu() for k, v in state.items()}, str(tmp), metadata=meta)
+    tmp.chmod(0o644)  # safetensors creates 0600 files; weights are meant to be shared
     tmp.replace(path)
 
 
