@@ -1,9 +1,9 @@
 """Overlapping-tile inference with memory bounded by the tile, not the image.
 
-Each tile is run with `pad` pixels of real context on every side (mirrored
-only at the photo's border) and only its centre is kept, so every output
-pixel is computed with the same context it would have had in one pass: no
-seams, and no blending needed. The result is assembled straight into a
+Each tile is run with up to `pad` pixels of real context on every side
+(none beyond the photo's border, exactly as a single pass would see it) and
+only its centre is kept, so every output pixel is computed with nearly the
+context it would have had in one pass: no seams, and no blending needed. The result is assembled straight into a
 uint16 array (or float32 for small images), never into a float32 copy of a
 large result.
 """
@@ -25,7 +25,13 @@ def tile_grid(length: int, tile: int) -> list[int]:
     return list(range(0, max(length, 1), tile))
 
 
-def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int = 192, pad: int = 24,
+# Context each tile gets on every side. Measured on a photo with x4plus and our PSNR network
+# (fp32, tile 64): the largest difference from a single pass, away from the photo's border, was
+# 27 / 9.4 / 2.5 of 255 at alpha 1 with 32 / 48 / 64 pixels of context. 64 keeps seams invisible.
+SEAMLESS_PAD = 64
+
+
+def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int = 448, pad: int = SEAMLESS_PAD,
               out_dtype: type | None = None) -> Generator[float, None, np.ndarray]:
     """Apply `net` (RGB (N,3,h,w) in [0,1] -> (N,3,h*scale,w*scale)) to a whole photo.
 
@@ -34,7 +40,6 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
     in [0, 65535] (pass `out_dtype` to force one).
     """
     import torch
-    from torch.nn import functional as F
 
     height, width = rgb.shape[:2]
     out_h, out_w = height * scale, width * scale
@@ -49,18 +54,18 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
         for y in ys:
             for x in xs:
                 th, tw = min(tile, height - y), min(tile, width - x)
-                # Real context where it exists; mirror only beyond the photo's edges.
+                # Context only where the photo has pixels: at its border the network zero-pads,
+                # as it would in one pass, and a small photo costs no more than one pass.
                 y0, y1 = max(0, y - pad), min(height, y + th + pad)
                 x0, x1 = max(0, x - pad), min(width, x + tw + pad)
-                patch = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1)[None]
-                mirror = (pad - (x - x0), pad - (x1 - x - tw), pad - (y - y0), pad - (y1 - y - th))
-                if any(mirror):
-                    mode = "reflect" if min(patch.shape[2:]) > max(mirror) else "replicate"
-                    patch = F.pad(patch, mirror, mode=mode)
+                # A permuted view of numpy's HWC buffer has an odd batch stride that passes the
+                # channels_last check but halves oneDNN's speed: build a standard tensor instead.
+                patch = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1).contiguous()[None]
                 patch = patch.to(device).contiguous(memory_format=torch.channels_last)
                 with runtime.autocast_context():
                     result = net(patch)
-                crop = result[0, :, pad * scale : (pad + th) * scale, pad * scale : (pad + tw) * scale]
+                top, left = (y - y0) * scale, (x - x0) * scale
+                crop = result[0, :, top : top + th * scale, left : left + tw * scale]
                 crop = crop.float().clamp_(0.0, 1.0).permute(1, 2, 0).cpu().numpy()
                 target = out[y * scale : (y + th) * scale, x * scale : (x + tw) * scale]
                 if out_dtype == np.uint16:

@@ -84,3 +84,41 @@ def test_failures_become_one_sentence(qtbot):
     with qtbot.waitSignal(worker.failed, timeout=2000) as blocker:
         worker.restore(Recipe(), Photo(gradient_photo()), None)
     assert blocker.args == ["The mask is the wrong size."]
+
+
+def test_cancel_from_the_gui_thread_stops_a_running_restore(qtbot):
+    import time
+
+    def slow_run(recipe, photo, mask=None, cancel=None):
+        yield StageStarted("upscale", 0, 1)
+        for i in range(500):  # ~10 s unless cancelled
+            time.sleep(0.02)
+            if cancel.cancelled:
+                raise Cancelled("cancelled")
+            yield Progress("upscale", i / 500, i / 500)
+        yield Finished(photo, 10.0)
+
+    class Token:
+        def __init__(self):
+            self.cancelled = False
+
+        def cancel(self):
+            self.cancelled = True
+
+    worker = RestoreWorker(types.SimpleNamespace(run=slow_run, CancelToken=Token))
+    thread = QThread()
+    worker.moveToThread(thread)
+    requests = _Requests()
+    requests.restore.connect(worker.restore)
+    thread.start()
+    finished = []
+    worker.finished.connect(lambda *a: finished.append(a))
+    try:
+        with qtbot.waitSignal(worker.progress, timeout=5000):
+            requests.restore.emit(Recipe().with_enabled({"upscale"}), Photo(gradient_photo()), None)
+        with qtbot.waitSignal(worker.cancelled, timeout=2000):
+            worker.request_cancel()  # what the Cancel button calls, directly from the GUI thread
+        assert finished == []
+    finally:
+        thread.quit()
+        thread.wait()

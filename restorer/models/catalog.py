@@ -26,7 +26,8 @@ CATALOG: dict[str, ModelEntry] = {
                    filename="rrdbnet_x4_psnr.safetensors",
                    sha256="3f6cc3754e6117f83189569eb867a7e5a0480228e0939c688b8a73957b5fcd0f", licence="BSD-3-Clause (derived from x4plus)"),
         ModelEntry("restorer-artifacts", "Restorer JPEG-and-noise remover (ArtifactNet)", "ArtifactNet", "bundled",
-                   filename="artifactnet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
+                   filename="artifactnet.safetensors",
+                   sha256="460b6a543d6819643e27ab1d860a8a0150ccc013764871cb5f4ac6528e2357df", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-colorize", "Restorer colorizer with colour hints (ColorNet)", "ColorNet", "bundled",
                    filename="colornet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
         # Official checkpoints users may download; SHA-256 as published alongside the releases.
