@@ -67,6 +67,16 @@ def test_sepia_and_grey_count_as_black_and_white_but_colour_does_not():
     assert not colorize.is_black_and_white(gradient_photo(64, 64))
 
 
+def test_a_faded_colour_print_with_a_yellow_cast_is_not_black_and_white():
+    from restorer.imaging import read_photo
+    from restorer.paths import resources_dir
+
+    faded = read_photo(resources_dir() / "examples" / "astronaut_faded.jpg").pixels
+    assert not colorize.is_black_and_white(faded)
+    result, note = drain(colorize.run(Photo(faded), ColorizeSettings(), StageContext()))
+    assert note == "faded colour revived"
+
+
 def test_hints_are_validated_and_survive_json():
     recipe = Recipe().with_settings("colorize", hints=[[0.5, 0.25, 1.0, 0.0, 0.0]])
     again = Recipe.from_json(recipe.to_json())
