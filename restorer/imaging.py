@@ -252,7 +252,8 @@ def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None,
     depth = bit_depth or photo.metadata.bit_depth
     if suffix not in (".png", ".tif", ".tiff"):
         depth = 8
-    encoded = _encode(photo, suffix, depth, jpeg_quality)
+    if suffix not in _FORMATS:
+        raise UnwritableOutput(f"Restorer cannot write '{suffix}' files; choose .png, .jpg, .tif, .webp or .bmp.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
@@ -260,7 +261,7 @@ def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None,
             # mkstemp makes 0600 files; results should get the user's usual permissions.
             os.chmod(tmp_name, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as fh:
-                fh.write(encoded)
+                _encode(photo, suffix, depth, jpeg_quality, fh)  # straight to disk: no copy in memory
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp_name, path)
@@ -297,7 +298,8 @@ def _quantize(photo: Photo, depth: int) -> np.ndarray:
         maxval = 65535.0
     else:
         if photo.pixels.dtype == np.uint16:
-            rgb = ((photo.pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+            # Rounds like the float path, with no 32-bit temporaries (a 48 Mpx result would need 1.2 GB).
+            rgb = cv2.convertScaleAbs(photo.pixels, alpha=255.0 / 65535.0)
         else:
             rgb = (np.clip(photo.pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         maxval = 255.0
@@ -316,7 +318,12 @@ def _still_gray(photo: Photo) -> bool:
                 and np.abs(px[..., 1].astype(np.float32) - px[..., 2]).max() <= tolerance)
 
 
-def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int) -> bytes:
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+            ".bmp": "BMP"}
+
+
+def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out) -> None:
+    """Encode `photo` into the binary file object `out`."""
     data = _quantize(photo, depth)
     gray = _still_gray(photo) and data.shape[2] == 3
     meta = photo.metadata
@@ -325,9 +332,11 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int) -> bytes:
         ok, buf = cv2.imencode(".png", arr)
         if not ok:
             raise UnwritableOutput("OpenCV could not encode the 16-bit PNG.")
-        return _png_with_metadata(buf.tobytes(), meta)
+        out.write(_png_with_metadata(buf.tobytes(), meta))
+        return
     if depth == 16 and suffix in (".tif", ".tiff"):
-        return _tiff16(data[..., 0] if gray else data, meta)
+        _tiff16(data[..., 0] if gray else data, meta, out)
+        return
     image = Image.fromarray(data[..., 0] if gray else data)
     if suffix in (".jpg", ".jpeg") and image.mode == "RGBA":
         image = image.convert("RGB")  # JPEG has no alpha channel
@@ -338,19 +347,14 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int) -> bytes:
         options["exif"] = meta.exif
     if meta.dpi:
         options["dpi"] = meta.dpi
-    format_name = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
-                   ".webp": "WEBP", ".bmp": "BMP"}.get(suffix)
-    if format_name is None:
-        raise UnwritableOutput(f"Restorer cannot write '{suffix}' files; choose .png, .jpg, .tif, .webp or .bmp.")
+    format_name = _FORMATS[suffix]
     if format_name == "JPEG":
         options.update(quality=jpeg_quality, subsampling=0)
     if format_name == "TIFF":
         options["compression"] = "tiff_deflate"
     if format_name == "WEBP":
         options.update(lossless=True)
-    buffer = io.BytesIO()
-    image.save(buffer, format=format_name, **options)
-    return buffer.getvalue()
+    image.save(out, format=format_name, **options)
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -372,10 +376,9 @@ def _png_with_metadata(png: bytes, meta: PhotoMetadata) -> bytes:
     return png[:ihdr_end] + chunks + png[ihdr_end:]
 
 
-def _tiff16(data: np.ndarray, meta: PhotoMetadata) -> bytes:
+def _tiff16(data: np.ndarray, meta: PhotoMetadata, out) -> None:
     import tifffile
 
-    buffer = io.BytesIO()
     extratags = []
     if meta.icc_profile:
         extratags.append((34675, "B", len(meta.icc_profile), meta.icc_profile, True))
@@ -384,6 +387,8 @@ def _tiff16(data: np.ndarray, meta: PhotoMetadata) -> bytes:
         kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")
     photometric = "minisblack" if data.ndim == 2 else "rgb"
     extrasamples = ("unassalpha",) if data.ndim == 3 and data.shape[2] == 4 else None
+    # tifffile needs a named file or a buffer; an os.fdopen handle's name is an int.
+    buffer = io.BytesIO()
     tifffile.imwrite(buffer, data, photometric=photometric, compression="zlib", extratags=extratags,
                      extrasamples=extrasamples, **kwargs)
-    return buffer.getvalue()
+    out.write(buffer.getbuffer())
