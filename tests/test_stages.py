@@ -143,3 +143,13 @@ def test_lama_engine_without_a_file_is_explained():
 
     with pytest.raises(RecipeError, match="big-lama.pt"):
         InpaintSettings(engine="lama")
+
+
+def test_inpaint_eval_masks_are_seeded_and_sized():
+    from restorer.evaluation.inpaint import blob_mask, scratch_mask
+
+    a = scratch_mask(np.random.default_rng(3), 120, 160)
+    b = scratch_mask(np.random.default_rng(3), 120, 160)
+    assert np.array_equal(a, b) and 0 < a.mean() < 0.2
+    blobs = blob_mask(np.random.default_rng(4), 120, 160)
+    assert 0.05 <= blobs.mean() <= 0.35

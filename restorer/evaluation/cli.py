@@ -26,6 +26,12 @@ def add_eval_parser(sub) -> None:
     art.add_argument("--engines", default="classic,model", help="comma-separated: classic,model")
     art.add_argument("--json", action="store_true")
 
+    inp = tasks.add_parser("inpaint", help="fill seeded synthetic scratches or blobs; score engines and detection")
+    inp.add_argument("--data", type=Path, required=True)
+    inp.add_argument("--masks", choices=("scratches", "blobs"), required=True)
+    inp.add_argument("--lama", default="", help="also score a LaMa TorchScript file (big-lama.pt)")
+    inp.add_argument("--json", action="store_true")
+
 
 def command_eval(args: argparse.Namespace) -> int:
     if args.task == "sr":
@@ -55,6 +61,22 @@ def command_eval(args: argparse.Namespace) -> int:
         for method in ("input", *engines):
             print(f"  {method:<8} {result[method + '_psnr']:6.2f} / {result[method + '_psnr_y']:6.2f} / "
                   f"{result[method + '_ssim_y']:.4f} / {result[method + '_psnr_b']:6.2f}")
+        if args.json:
+            print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
+        return 0
+    if args.task == "inpaint":
+        from restorer.evaluation.inpaint import evaluate_inpaint
+
+        result = evaluate_inpaint(args.data, masks=args.masks, lama=args.lama)
+        print(f"{Path(args.data).name}, {args.masks} ({result['mask_fraction'] * 100:.1f} % of the area), "
+              f"{result['images']} images (PSNR in mask / whole / SSIM-Y):")
+        for engine in ("telea", "ns", "lama"):
+            if f"{engine}_psnr" in result:
+                print(f"  {engine:<6} {result[engine + '_psnr_masked']:6.2f} / {result[engine + '_psnr']:6.2f} / "
+                      f"{result[engine + '_ssim_y']:.4f}")
+        if result.get("detect_iou") is not None:
+            print(f"  scratch detection: precision {result['detect_precision']:.3f}, recall "
+                  f"{result['detect_recall']:.3f}, IoU {result['detect_iou']:.3f}")
         if args.json:
             print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
         return 0
