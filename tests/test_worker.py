@@ -15,6 +15,16 @@ from restorer.recipe import Recipe
 from .conftest import gradient_photo
 
 
+class _Token:
+    """The pipeline's CancelToken, minus threading (the worker only calls cancel and reads cancelled)."""
+
+    def __init__(self):
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+
+
 def _fake_pipeline(runs: list):
     def run(recipe, photo, mask=None, cancel=None):
         runs.append(recipe.enabled_stages())
@@ -27,14 +37,7 @@ def _fake_pipeline(runs: list):
             yield StageFinished(stage, 0.0, f"{stage} done", photo)
         yield Finished(photo, 0.0)
 
-    class Token:
-        def __init__(self):
-            self.cancelled = False
-
-        def cancel(self):
-            self.cancelled = True
-
-    return types.SimpleNamespace(run=run, CancelToken=Token)
+    return types.SimpleNamespace(run=run, CancelToken=_Token)
 
 
 @pytest.fixture
@@ -98,14 +101,7 @@ def test_cancel_from_the_gui_thread_stops_a_running_restore(qtbot):
             yield Progress("upscale", i / 500, i / 500)
         yield Finished(photo, 10.0)
 
-    class Token:
-        def __init__(self):
-            self.cancelled = False
-
-        def cancel(self):
-            self.cancelled = True
-
-    worker = RestoreWorker(types.SimpleNamespace(run=slow_run, CancelToken=Token))
+    worker = RestoreWorker(types.SimpleNamespace(run=slow_run, CancelToken=_Token))
     thread = QThread()
     worker.moveToThread(thread)
     requests = _Requests()
