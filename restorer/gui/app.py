@@ -91,6 +91,11 @@ class Application(QObject):
         if self.session.result is not None:
             self.requests.save.emit(self.session.result, path)
 
+    def set_recipe(self, recipe) -> None:
+        """Make `recipe` the current one: the session holds it, the panel shows it."""
+        self.session.recipe = recipe
+        self.window.panel.set_recipe(recipe)
+
     def shutdown(self) -> None:
         self.worker.request_cancel()
         self.thread.quit()
@@ -123,8 +128,7 @@ class Application(QObject):
         recipe = self.session.recipe.with_settings("colorize", hints=hints)
         if "colorize" not in recipe.enabled_stages():
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
-        self.window.panel.set_recipe(recipe)
-        self.session.recipe = recipe
+        self.set_recipe(recipe)
         self.window.viewer.set_hints(hints)
         if self.session.photo is not None and not self.session.busy:
             self.restore()
@@ -144,8 +148,7 @@ class Application(QObject):
         self.session.set_busy(False)
         self.session.set_photo(photo, image, path)
         if self.session.recipe.settings("colorize").hints:  # hints belong to the previous photo
-            self.session.recipe = self.session.recipe.with_settings("colorize", hints=())
-            self.window.panel.set_recipe(self.session.recipe)
+            self.set_recipe(self.session.recipe.with_settings("colorize", hints=()))
         self.window.viewer.set_hints(())
 
     def _on_scratches_detected(self, mask, summary: str) -> None:

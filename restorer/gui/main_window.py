@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtGui import QActionGroup
+from PySide6.QtGui import QAction, QActionGroup, QColor, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget)
 
@@ -73,7 +72,7 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(340)
 
         self._build_menus()
-        self._build_mask_toolbar()
+        self._build_mask_toolbar()  # before the first _on_busy_changed, which updates its actions
         self.run_button.clicked.connect(self.run_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         session.photo_changed.connect(self._on_photo_changed)
@@ -224,8 +223,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(busy)
         self.save_action.setEnabled(self.session.result is not None and not busy)
         self.open_action.setEnabled(not busy)
-        if hasattr(self, "detect_action"):
-            self._update_mask_actions()
+        self._update_mask_actions()
 
     def show_progress(self, fraction: float, stage: str) -> None:
         self.progress.setValue(int(round(fraction * 1000)))

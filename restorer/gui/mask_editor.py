@@ -136,13 +136,8 @@ class MaskEditor(BeforeAfterViewer):
         pos = event.position()
         self._hover = pos
         if self._panning:
-            rect = self.image_rect()
-            delta = pos - self._last_pos
-            self._center -= QPointF(delta.x() / rect.width(), delta.y() / rect.height())
-            self._clamp_center()
+            self._pan_by(pos - self._last_pos)
             self._last_pos = pos
-            self.view_changed.emit()
-            self.update()
             return
         if self._stroking:
             p = self.widget_to_image(pos)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
@@ -105,6 +104,8 @@ class MaskModel(QObject):
         self._last = None
 
     def _draw(self, x0: float, y0: float, x1: float, y1: float, radius: float, erase: bool) -> None:
+        import cv2  # here, not at import: OpenCV would add 0.1 s to the window's start-up
+
         if self._mask.size == 0:
             return
         r = max(0.5, float(radius))
@@ -157,11 +158,9 @@ class MaskModel(QObject):
 
     def export_png(self, path: Path) -> None:
         """White where the photo will be filled, black elsewhere (written atomically)."""
-        from restorer.imaging import Photo, write_photo
+        from restorer.imaging import Photo, PhotoMetadata, write_photo
 
         gray = np.repeat(self._mask[..., None].astype(np.float32), 3, axis=2)
-        from restorer.imaging import PhotoMetadata
-
         write_photo(Photo(gray, PhotoMetadata(was_grayscale=True)), Path(path), bit_depth=8)
 
     def import_png(self, path: Path) -> None:

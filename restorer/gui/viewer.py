@@ -125,6 +125,14 @@ class BeforeAfterViewer(QWidget):
     def _divider_x(self) -> float:
         return self._split * self.width()
 
+    def _pan_by(self, delta: QPointF) -> None:
+        """Move the view by `delta` widget pixels (both sides together)."""
+        rect = self.image_rect()
+        self._center -= QPointF(delta.x() / rect.width(), delta.y() / rect.height())
+        self._clamp_center()
+        self.view_changed.emit()
+        self.update()
+
     def _clamp_center(self) -> None:
         half = 0.5 / self._zoom
         self._center = QPointF(min(1 - half, max(half, self._center.x())), min(1 - half, max(half, self._center.y())))
@@ -183,12 +191,7 @@ class BeforeAfterViewer(QWidget):
         if self._dragging == "divider":
             self.set_split(pos.x() / max(1, self.width()))
         elif self._dragging == "pan" and self._before is not None:
-            rect = self.image_rect()
-            delta = pos - self._last_pos
-            self._center -= QPointF(delta.x() / rect.width(), delta.y() / rect.height())
-            self._clamp_center()
-            self.view_changed.emit()
-            self.update()
+            self._pan_by(pos - self._last_pos)
         self._last_pos = pos
         near = abs(pos.x() - self._divider_x()) <= _GRAB_DISTANCE
         self.setCursor(Qt.CursorShape.SplitHCursor if near or self._dragging == "divider" else Qt.CursorShape.OpenHandCursor)
