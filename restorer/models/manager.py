@@ -43,8 +43,7 @@ class ModelManager:
         self._sr_runtime: Runtime | None = None
         self._sr_base = None  # fp32 network the blend is written into; _sr_net may wrap it
         self._custom: dict[Path, object] = {}
-        self._artifact: tuple | None = None
-        self._color: tuple | None = None
+        self._bundled: dict[str, tuple] = {}  # model id -> (network, runtime)
 
     def sr_endpoints(self) -> tuple[dict, dict]:
         """(PSNR state, GAN state) as fp32 CPU tensors, checked to be blendable."""
@@ -88,34 +87,32 @@ class ModelManager:
                 self._sr_alpha = alpha
             return self._sr_net, runtime
 
-    def artifact_network(self, precision: str = "auto"):
-        """(ArtifactNet, runtime) from the bundled weights."""
+    def _bundled_network(self, model_id: str, arch, precision: str, channels_last: bool):
+        """(network, runtime) for a bundled weights file, built once per runtime and cached."""
         import torch
         from safetensors.torch import load_file
 
-        from restorer.models.archs.artifactnet import from_state_dict
-
         runtime = choose_runtime(self.device, precision)
         with self._lock:
-            if self._artifact is None or self._artifact[1] != runtime:
-                net = from_state_dict(load_file(str(bundled_weights("restorer-artifacts"))))
-                net = net.to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
-                self._artifact = (net, runtime)
-            return self._artifact
+            cached = self._bundled.get(model_id)
+            if cached is None or cached[1] != runtime:
+                net = arch.from_state_dict(load_file(str(bundled_weights(model_id)))).to(torch.device(runtime.device))
+                if channels_last:
+                    net = net.to(memory_format=torch.channels_last)
+                self._bundled[model_id] = cached = (net, runtime)
+            return cached
+
+    def artifact_network(self, precision: str = "auto"):
+        """(ArtifactNet, runtime) from the bundled weights."""
+        from restorer.models.archs import artifactnet
+
+        return self._bundled_network("restorer-artifacts", artifactnet, precision, channels_last=True)
 
     def color_network(self, precision: str = "auto"):
         """(ColorNet, runtime) from the bundled weights."""
-        import torch
-        from safetensors.torch import load_file
+        from restorer.models.archs import colornet
 
-        from restorer.models.archs.colornet import from_state_dict
-
-        runtime = choose_runtime(self.device, precision)
-        with self._lock:
-            if self._color is None or self._color[1] != runtime:
-                net = from_state_dict(load_file(str(bundled_weights("restorer-colorize"))))
-                self._color = (net.to(torch.device(runtime.device)), runtime)
-            return self._color
+        return self._bundled_network("restorer-colorize", colornet, precision, channels_last=False)
 
     def torchscript_network(self, path: str | Path):
         """(module, device) for a TorchScript export such as LaMa's big-lama.pt.

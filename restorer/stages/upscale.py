@@ -45,7 +45,6 @@ def upscale_crop(rgb: np.ndarray, settings: UpscaleSettings, context: StageConte
     return out[0].float_pixels()
 
 
-
 def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> StageGenerator:
     scale = settings.scale
     if scale == 1 and settings.engine == "lanczos":
