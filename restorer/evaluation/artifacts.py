@@ -22,7 +22,6 @@ from restorer.stages import StageContext, drain
 from restorer.stages import artifacts as stage
 
 
-
 def degrade(image: np.ndarray, *, quality: int | None, sigma: float | None, seed: int) -> Photo:
     """The degraded photo as Restorer would read it (JPEG quantisation tables included)."""
     if quality is not None:
@@ -57,9 +56,8 @@ def evaluate_artifacts(folder: Path, *, quality: int | None = None, sigma: float
     mean = lambda method, key: float(np.mean([r[method][key] for r in rows]))  # noqa: E731
     summary = {"task": "artifacts", "data": str(folder), "quality": quality, "noise_sigma": sigma,
                "strength": strength, "images": len(rows)}
-    for method, prefix in (("input", "input"), ("classic", "classic"), ("model", "model")):
-        if method in rows[0]:
-            for key in ("psnr", "psnr_y", "ssim_y", "psnr_b"):
-                summary[f"{prefix}_{key}" if key != "psnr_b" else f"{prefix}_psnr_b"] = mean(method, key)
+    for method in ("input", *engines):
+        for key in ("psnr", "psnr_y", "ssim_y", "psnr_b"):
+            summary[f"{method}_{key}"] = mean(method, key)
     summary["per_image"] = rows
     return summary

@@ -33,6 +33,12 @@ def add_eval_parser(sub) -> None:
     inp.add_argument("--json", action="store_true")
 
 
+def _print_json(args: argparse.Namespace, result: dict) -> None:
+    """With --json, the summary (without per-image rows) as the last line."""
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
+
+
 def command_eval(args: argparse.Namespace) -> int:
     if args.task == "sr":
         from restorer.evaluation.sr import evaluate_sr
@@ -45,9 +51,7 @@ def command_eval(args: argparse.Namespace) -> int:
               f"PSNR-Y {result['psnr_y']:.2f} dB, SSIM-Y {result['ssim_y']:.4f}; "
               f"bicubic {result['bicubic_psnr_y']:.2f} dB / {result['bicubic_ssim_y']:.4f} "
               f"({result['images']} images)")
-        if args.json:
-            summary = {k: v for k, v in result.items() if k != "per_image"}
-            print(json.dumps(summary))
+        _print_json(args, result)
         return 0
     if args.task == "artifacts":
         from restorer.evaluation.artifacts import evaluate_artifacts
@@ -61,8 +65,7 @@ def command_eval(args: argparse.Namespace) -> int:
         for method in ("input", *engines):
             print(f"  {method:<8} {result[method + '_psnr']:6.2f} / {result[method + '_psnr_y']:6.2f} / "
                   f"{result[method + '_ssim_y']:.4f} / {result[method + '_psnr_b']:6.2f}")
-        if args.json:
-            print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
+        _print_json(args, result)
         return 0
     if args.task == "inpaint":
         from restorer.evaluation.inpaint import evaluate_inpaint
@@ -77,7 +80,6 @@ def command_eval(args: argparse.Namespace) -> int:
         if result.get("detect_iou") is not None:
             print(f"  scratch detection: precision {result['detect_precision']:.3f}, recall "
                   f"{result['detect_recall']:.3f}, IoU {result['detect_iou']:.3f}")
-        if args.json:
-            print(json.dumps({k: v for k, v in result.items() if k != "per_image"}))
+        _print_json(args, result)
         return 0
     return 2
