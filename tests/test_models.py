@@ -1,6 +1,5 @@
 """Networks: tiny random RRDBNets through every supported checkpoint layout, blending, tiling."""
 
-from pathlib import Path
 
 import numpy as np
 

@@ -46,3 +46,10 @@ def random_crop(rng: np.random.Generator, image: np.ndarray, size: int) -> np.nd
         patch = patch[:, ::-1]
     patch = np.rot90(patch, int(rng.integers(0, 4)))
     return np.ascontiguousarray(patch)
+
+
+def to_nchw(patches: list[np.ndarray]):
+    """uint8 (H, W, 3) patches -> float tensor (N, 3, H, W) in [0, 1]."""
+    import torch
+
+    return torch.from_numpy(np.stack(patches)).permute(0, 3, 1, 2).float().div_(255.0)

@@ -72,3 +72,60 @@ class TrainingRun:
     def close(self) -> None:
         self._log.close()
         print(f"done in {time.time() - self.start:.0f} s -> {self.out}", flush=True)
+
+
+class Trainer:
+    """Adam, the learning-rate schedule, weight averaging, clipping, log and checkpoints for one net.
+
+    Each script's loop is then: `trainer.set_lr(step)`, compute the loss, `trainer.step(step, loss, meta)`.
+    """
+
+    def __init__(self, net: torch.nn.Module, out: Path, total: int, peak_lr: float, *, warmup: int,
+                 floor: float = 0.01, ema_decay: float = 0.999, ema_warmup: bool = True,
+                 clip: float | None = None) -> None:
+        self.net, self.total, self.peak_lr, self.warmup, self.floor, self.clip = net, total, peak_lr, warmup, floor, clip
+        self.optimizer = torch.optim.Adam(net.parameters(), lr=peak_lr, betas=(0.9, 0.99))
+        self.ema = EmaWeights(net, ema_decay, warmup=ema_warmup)
+        self.run = TrainingRun(out, total)
+        self.lr = peak_lr
+
+    def set_lr(self, step: int) -> None:
+        self.lr = cosine_lr(step, self.total, self.peak_lr, self.warmup, self.floor)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr
+
+    def step(self, step: int, loss: torch.Tensor, meta: dict[str, str]) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.clip)
+        self.optimizer.step()
+        self.ema.update(self.net)
+        self.run.step(step, loss.item(), self.lr, self.ema, meta)
+
+    def close(self) -> None:
+        self.run.close()
+
+
+def add_common_arguments(parser, *, iters: int, batch: int, lr: float) -> None:
+    """The options every training script takes."""
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--iters", type=int, default=iters)
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+
+
+def prepare(args) -> tuple:
+    """Seed torch and numpy, load the training photos: (numpy generator, images, device)."""
+    import numpy as np
+
+    from restorer.training.data import list_training_images, load_images
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    images = load_images(list_training_images(args.data))
+    print(f"{len(images)} training images", flush=True)
+    return rng, images, torch.device(args.device)

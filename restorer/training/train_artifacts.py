@@ -19,16 +19,15 @@ Usage (the command recorded in weights/MANIFEST.md):
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from restorer.models.archs.artifactnet import ArtifactNet
-from restorer.training.data import list_training_images, load_images, random_crop
+from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import add_gaussian_noise, add_poisson_noise, jpeg_roundtrip
-from restorer.training.loop import EmaWeights, TrainingRun, cosine_lr
+from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 
 def strength_for(quality: int | None, sigma: float) -> float:
@@ -75,50 +74,30 @@ def make_batch(rng, images, batch: int, size: int):
         cleans.append(clean)
         noisys.append(noisy)
         strengths.append(strength)
-    to_tensor = lambda arr: torch.from_numpy(np.stack(arr)).permute(0, 3, 1, 2).float().div_(255.0)  # noqa: E731
     strength = torch.tensor(strengths, dtype=torch.float32).view(-1, 1, 1, 1).expand(-1, 1, size, size)
-    return to_tensor(noisys), strength.contiguous(), to_tensor(cleans)
+    return to_nchw(noisys), strength.contiguous(), to_nchw(cleans)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--iters", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=16)
+    add_common_arguments(parser, iters=3000, batch=16, lr=4e-4)
     parser.add_argument("--size", type=int, default=96)
-    parser.add_argument("--lr", type=float, default=4e-4)
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--blocks", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
 
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    images = load_images(list_training_images(args.data))
-    print(f"{len(images)} training images", flush=True)
-    device = torch.device(args.device)
+    rng, images, device = prepare(args)
     net = ArtifactNet(args.features, args.blocks).to(device).to(memory_format=torch.channels_last).train()
-    ema = EmaWeights(net)
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
-    run = TrainingRun(args.out, args.iters)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=0.5)
+    meta = {"features": str(args.features), "blocks": str(args.blocks)}
     for step in range(args.iters):
-        lr = cosine_lr(step, args.iters, args.lr, warmup=100, floor=0.02)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        trainer.set_lr(step)
         noisy, strength, clean = make_batch(rng, images, args.batch, args.size)
         noisy = noisy.to(device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16):
             out = net(noisy, strength.to(device))
-        loss = F.l1_loss(out.float(), clean.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 0.5)
-        optimizer.step()
-        ema.update(net)
-        run.step(step, loss.item(), lr, ema, {"features": str(args.features), "blocks": str(args.blocks)})
-    run.close()
+        trainer.step(step, F.l1_loss(out.float(), clean.to(device)), meta)
+    trainer.close()
 
 
 if __name__ == "__main__":

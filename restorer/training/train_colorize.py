@@ -19,7 +19,6 @@ Usage (the command recorded in weights/MANIFEST.md):
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -28,8 +27,8 @@ from torch.nn import functional as F
 
 from restorer.colorspace import rgb_to_lab
 from restorer.models.archs.colornet import ColorNet
-from restorer.training.data import list_training_images, load_images, random_crop
-from restorer.training.loop import EmaWeights, TrainingRun, cosine_lr
+from restorer.training.data import random_crop
+from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 AB_SCALE = 110.0
 BINS = 22  # a*, b* histogram bins over [-110, 110]
@@ -98,46 +97,26 @@ def make_batch(rng, images, batch: int, size: int):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--iters", type=int, default=4000)
-    parser.add_argument("--batch", type=int, default=16)
+    add_common_arguments(parser, iters=4000, batch=16, lr=5e-4)
     parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
 
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    images = load_images(list_training_images(args.data))
-    weights = torch.from_numpy(chroma_weights(images, rng))
-    print(f"{len(images)} training images; chroma weights {float(weights.min()):.2f}..{float(weights.max()):.2f}",
-          flush=True)
-    device = torch.device(args.device)
+    rng, images, device = prepare(args)
+    weights = torch.from_numpy(chroma_weights(images, rng)).to(device)
+    print(f"chroma weights {float(weights.min()):.2f}..{float(weights.max()):.2f}", flush=True)
     net = ColorNet(args.width).to(device).to(memory_format=torch.channels_last).train()
-    ema = EmaWeights(net)
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
-    weights = weights.to(device)
-    run = TrainingRun(args.out, args.iters)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
     for step in range(args.iters):
-        lr = cosine_lr(step, args.iters, args.lr, warmup=100, floor=0.02)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        trainer.set_lr(step)
         light, hints, target = (t.to(device) for t in make_batch(rng, images, args.batch, args.size))
         with torch.autocast(device.type, dtype=torch.bfloat16):
             pred = net(light.contiguous(memory_format=torch.channels_last), hints)
         idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
         pixel_weight = weights[idx[:, 0], idx[:, 1]]
         loss = (F.smooth_l1_loss(pred.float(), target, reduction="none", beta=0.05).sum(1) * pixel_weight).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        optimizer.step()
-        ema.update(net)
-        run.step(step, loss.item(), lr, ema, {"width": str(args.width)})
-    run.close()
+        trainer.step(step, loss, {"width": str(args.width)})
+    trainer.close()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Usage (the command recorded in weights/MANIFEST.md):
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,9 +22,9 @@ from torch.nn import functional as F
 
 from restorer.models.archs.rrdbnet import from_state_dict
 from restorer.models.packaged import realesrgan_x4plus_state
-from restorer.training.data import list_training_images, load_images, random_crop
+from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import bicubic_downscale, mild_scan_degradation
-from restorer.training.loop import EmaWeights, TrainingRun, cosine_lr
+from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, lr_size: int, degrade_p: float):
@@ -40,53 +39,33 @@ def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, l
             lr = mild_scan_degradation(lr, rng)
         his.append(hr)
         los.append(lr)
-    to_tensor = lambda arr: torch.from_numpy(np.stack(arr)).permute(0, 3, 1, 2).float().div_(255.0)  # noqa: E731
-    return to_tensor(los), to_tensor(his)
+    return to_nchw(los), to_nchw(his)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--iters", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=8)
+    add_common_arguments(parser, iters=3000, batch=8, lr=5e-5)
     parser.add_argument("--lr-size", type=int, default=32, help="LR patch side in pixels")
-    parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--degrade-p", type=float, default=0.5)
     parser.add_argument("--ema", type=float, default=0.999)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
 
-    torch.manual_seed(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(args.seed)
-    images = load_images(list_training_images(args.data))
-    print(f"{len(images)} training images", flush=True)
-
-    device = torch.device(args.device)
+    rng, images, device = prepare(args)
     net = from_state_dict(realesrgan_x4plus_state()).to(device).to(memory_format=torch.channels_last).train()
-    ema = EmaWeights(net, args.ema, warmup=False)  # starts from x4plus, a good model already
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.99))
-    run = TrainingRun(args.out, args.iters)
+    # EMA without warm-up: training starts from x4plus, already a good model.
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=args.warmup, ema_decay=args.ema, ema_warmup=False)
     for step in range(args.iters):
-        lr = cosine_lr(step, args.iters, args.lr, args.warmup)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        trainer.set_lr(step)
         lr_img, hr_img = make_batch(rng, images, args.batch, args.lr_size, args.degrade_p)
         lr_img = lr_img.to(device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16):
             sr = net(lr_img)
-        loss = F.l1_loss(sr.float(), hr_img.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        ema.update(net)
-        run.step(step, loss.item(), lr, ema, {"base": "realesrgan_x4plus", "loss": "l1"})
-    run.close()
+        trainer.step(step, F.l1_loss(sr.float(), hr_img.to(device)), {"base": "realesrgan_x4plus", "loss": "l1"})
+    trainer.close()
 
 
 if __name__ == "__main__":
