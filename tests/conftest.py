@@ -45,3 +45,13 @@ def save_rgb(path: Path, rgb: np.ndarray, **kwargs) -> Path:
 @pytest.fixture
 def photo_file(tmp_path) -> Path:
     return save_rgb(tmp_path / "photo.png", gradient_photo())
+
+
+def open_and_restore(qtbot, app, path: Path, recipe, timeout: int = 30000) -> None:
+    """In a running gui.app.Application: open `path`, use `recipe`, restore, wait until the result is shown."""
+    with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+        app.open(str(path))
+    app.set_recipe(recipe)
+    with qtbot.waitSignal(app.worker.finished, timeout=timeout):
+        app.restore()
+    qtbot.waitUntil(lambda: app.session.result is not None and not app.session.busy, timeout=5000)

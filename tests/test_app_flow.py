@@ -4,8 +4,9 @@ import numpy as np
 from PIL import Image
 
 from restorer.gui.app import Application
+from restorer.recipe import Recipe
 
-from .conftest import gradient_photo, save_rgb
+from .conftest import gradient_photo, open_and_restore, save_rgb
 
 
 def test_run_result_save_flow(qtbot, tmp_path):
@@ -19,8 +20,7 @@ def test_run_result_save_flow(qtbot, tmp_path):
         assert app.window.run_button.isEnabled()
         recipe = (app.session.recipe.with_enabled({"artifacts", "colorize", "upscale"})
                   .with_settings("upscale", engine="lanczos", scale=2).with_settings("artifacts", engine="classic"))
-        app.window.panel.set_recipe(recipe)
-        app.session.recipe = recipe
+        app.set_recipe(recipe)
         with qtbot.waitSignal(app.worker.finished, timeout=20000):
             app.window.run_button.click()
         qtbot.waitUntil(lambda: app.session.result is not None, timeout=5000)
@@ -71,14 +71,8 @@ def test_alpha_slider_previews_the_visible_crop(qtbot, tmp_path):
     qtbot.addWidget(app.window)
     app.window.resize(900, 600)
     try:
-        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
-            app.open(str(source))
-        recipe = app.session.recipe.with_enabled({"colorize", "upscale"}).with_settings("upscale", engine="lanczos")
-        app.window.panel.set_recipe(recipe)
-        app.session.recipe = recipe
-        with qtbot.waitSignal(app.worker.finished, timeout=20000):
-            app.restore()
-        qtbot.waitUntil(lambda: app.session.result is not None, timeout=5000)
+        recipe = Recipe().with_enabled({"colorize", "upscale"}).with_settings("upscale", engine="lanczos")
+        open_and_restore(qtbot, app, source, recipe)
         with qtbot.waitSignal(app.worker.preview_ready, timeout=10000) as blocker:
             app._on_alpha_moved(0.3)
         image, (x, y, w, h) = blocker.args

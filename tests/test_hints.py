@@ -6,8 +6,9 @@ from PySide6.QtCore import QPointF, Qt
 
 from restorer.gui.app import Application
 from restorer.paths import bundled_weights_dir
+from restorer.recipe import Recipe
 
-from .conftest import gradient_photo, save_rgb
+from .conftest import gradient_photo, open_and_restore, save_rgb
 
 pytestmark = pytest.mark.skipif(not (bundled_weights_dir() / "colornet.safetensors").is_file(),
                                 reason="ColorNet weights are not bundled yet")
@@ -20,14 +21,7 @@ def test_hint_click_moves_the_colour_towards_the_hint(qtbot, tmp_path, monkeypat
     qtbot.addWidget(app.window)
     app.window.resize(900, 600)
     try:
-        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
-            app.open(str(source))
-        recipe = app.session.recipe.with_enabled({"colorize"})
-        app.window.panel.set_recipe(recipe)
-        app.session.recipe = recipe
-        with qtbot.waitSignal(app.worker.finished, timeout=30000):
-            app.restore()
-        qtbot.waitUntil(lambda: app.session.result is not None and not app.session.busy, timeout=5000)
+        open_and_restore(qtbot, app, source, Recipe().with_enabled({"colorize"}))
         before = app.session.result.float_pixels()[60, 80].copy()
 
         monkeypatch.setattr(app.window, "pick_colour", lambda initial: (0.9, 0.1, 0.1))  # a red shirt
