@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from restorer import pipeline
-from restorer.errors import BadMask, RestorerError
+from restorer.errors import BadMask, RestorerError, UnwritableOutput
 from restorer.events import Event, Finished
-from restorer.imaging import READABLE_SUFFIXES, read_photo, output_suffix, write_photo
+from restorer.imaging import READABLE_SUFFIXES, output_suffix, read_photo, write_photo, write_text_atomically
 from restorer.recipe import Recipe
 
 
@@ -91,7 +91,11 @@ def restore_files(jobs: list[Job], recipe: Recipe, *, mask: np.ndarray | None = 
             assert result is not None
             written = write_photo(result, output, bit_depth=bit_depth, protect=protect)
             if sidecar:
-                written.with_suffix(written.suffix + ".recipe.json").write_text(recipe.to_json(), encoding="utf-8")
+                sidecar_path = written.with_suffix(written.suffix + ".recipe.json")
+                try:
+                    write_text_atomically(sidecar_path, recipe.to_json())
+                except OSError as exc:
+                    raise UnwritableOutput(f"{sidecar_path} could not be written ({exc.strerror or exc}).") from None
             yield Outcome(job.source, written)
         except RestorerError as exc:
             if type(exc).__name__ == "Cancelled":

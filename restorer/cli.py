@@ -14,7 +14,7 @@ from pathlib import Path
 
 from restorer import __version__
 from restorer.errors import RestorerError
-from restorer.recipe import STAGE_ORDER, Recipe, load_preset, preset_names
+from restorer.recipe import STAGE_ORDER, Recipe, load_hints, load_preset, preset_names
 
 log = logging.getLogger("restorer")
 
@@ -60,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint", type=Path, help="your own ESRGAN/Real-ESRGAN weights (.pth or .safetensors)")
     run.add_argument("--artifacts-strength", type=_strength, help="'auto' or 0..100")
     run.add_argument("--artifacts-engine", choices=("model", "classic"))
-    run.add_argument("--inpaint-engine", choices=("telea", "ns", "lama"))
+    run.add_argument("--inpaint-engine", choices=("model", "telea", "ns", "lama"))
     run.add_argument("--lama", type=Path, help="LaMa TorchScript file (big-lama.pt); implies --inpaint-engine lama")
+    run.add_argument("--hints", type=Path, help="colour hints JSON: [[x, y, r, g, b], ...] or [{\"x\", \"y\", \"color\": \"#rrggbb\"}]")
+    run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
     run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
@@ -101,6 +103,12 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_settings("artifacts", strength=args.artifacts_strength)
     if args.artifacts_engine:
         recipe = recipe.with_settings("artifacts", engine=args.artifacts_engine)
+    if args.hints:
+        recipe = recipe.with_settings("colorize", hints=load_hints(args.hints))
+        if not args.stages:
+            recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
+    if args.saturation is not None:
+        recipe = recipe.with_settings("colorize", saturation=args.saturation)
     if args.lama:
         recipe = recipe.with_settings("inpaint", engine="lama", model_path=str(args.lama))
     elif args.inpaint_engine:

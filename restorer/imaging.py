@@ -14,6 +14,7 @@ chunks spliced in, TIFF through tifffile.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import struct
@@ -255,22 +256,40 @@ def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None,
     if suffix not in _FORMATS:
         raise UnwritableOutput(f"Restorer cannot write '{suffix}' files; choose .png, .jpg, .tif, .webp or .bmp.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
-        try:
-            # mkstemp makes 0600 files; results should get the user's usual permissions.
-            os.chmod(tmp_name, 0o666 & ~_umask())
-            with os.fdopen(fd, "wb") as fh:
-                _encode(photo, suffix, depth, jpeg_quality, fh)  # straight to disk: no copy in memory
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as fh:
+            _encode(photo, suffix, depth, jpeg_quality, fh)  # straight to disk: no copy in memory
     except OSError as exc:
         raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
     return path
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path):
+    """A binary file handle whose content appears at `path` only once complete.
+
+    Writes to a temporary file in the same folder, then fsyncs and renames it into
+    place; on any error the temporary file is removed and `path` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
+    try:
+        # mkstemp makes 0600 files; results should get the user's usual permissions.
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write UTF-8 text (a recipe, a sidecar) atomically; raises OSError on failure."""
+    with atomic_file(Path(path)) as fh:
+        fh.write(text.encode("utf-8"))
+    return Path(path)
 
 
 def _umask() -> int:

@@ -40,16 +40,17 @@ class ArtifactsSettings:
 class InpaintSettings:
     """Fill the masked (white) pixels.
 
-    `engine`: "telea" or "ns" (OpenCV classics; `radius` is their neighbourhood in
-    pixels) or "lama" (a LaMa TorchScript export such as big-lama.pt at `model_path`).
+    `engine`: "model" (our trained InpaintNet), "telea" or "ns" (OpenCV classics;
+    `radius` is their neighbourhood in pixels) or "lama" (a LaMa TorchScript export
+    such as big-lama.pt at `model_path`).
     """
 
-    engine: str = "telea"
+    engine: str = "model"
     radius: int = 5
     model_path: str = ""
 
     def __post_init__(self) -> None:
-        _check_choice("inpainting engine", self.engine, ("telea", "ns", "lama"))
+        _check_choice("inpainting engine", self.engine, ("model", "telea", "ns", "lama"))
         if self.engine == "lama" and not self.model_path:
             raise RecipeError("The LaMa engine needs the path of a TorchScript file such as big-lama.pt.")
         if not 1 <= int(self.radius) <= 50:
@@ -232,3 +233,34 @@ def load_preset(name: str) -> Recipe:
     if not path.is_file():
         raise RecipeError(f"There is no preset named {name!r}; the presets are {', '.join(preset_names())}.")
     return Recipe.from_json(path.read_text(encoding="utf-8"))
+
+
+def load_hints(path: Path) -> tuple:
+    """Colour hints from a JSON file, as ColorizeSettings.hints.
+
+    The file holds a list; each hint is either [x, y, r, g, b] (all 0..1) or
+    {"x": 0.4, "y": 0.7, "color": "#b03a2e"} with x, y in 0..1 of the photo's
+    width and height. A recipe file saved by the window carries its hints too.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecipeError(f"Cannot read the hints file {path}: {exc.strerror or exc}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RecipeError(f"{path} is not a JSON file of colour hints.") from None
+    if not isinstance(data, list):
+        raise RecipeError(f"{path} must hold a list of colour hints.")
+    hints = []
+    for item in data:
+        if isinstance(item, dict):
+            colour = str(item.get("color", item.get("colour", "")))
+            if len(colour) != 7 or not colour.startswith("#"):
+                raise RecipeError(f"{path}: each hint's colour is written like \"#b03a2e\", not {colour!r}.")
+            try:
+                rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+                hints.append((float(item["x"]), float(item["y"]), *rgb))
+            except (KeyError, ValueError, TypeError):
+                raise RecipeError(f"{path}: each hint needs numbers x and y and a colour like \"#b03a2e\".") from None
+        else:
+            hints.append(item)
+    return ColorizeSettings(hints=tuple(hints)).hints

@@ -94,3 +94,24 @@ def test_stale_preview_requests_are_dropped(qtbot):
     worker.preview_ready.connect(lambda *args: received.append(args))
     worker.preview(Recipe(), Photo(gradient_photo()), None, (0, 0, 10, 10), 4)
     assert received == []
+
+
+def test_recipe_with_hints_saves_and_opens_again(qtbot, tmp_path, monkeypatch):
+    app = Application()
+    qtbot.addWidget(app.window)
+    try:
+        recipe = app.session.recipe.with_settings("colorize", hints=((0.25, 0.5, 0.8, 0.2, 0.1),), saturation=1.4)
+        app.set_recipe(recipe)
+        target = tmp_path / "portrait_recipe.json"
+        monkeypatch.setattr("restorer.gui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+        app.window.save_recipe_action.trigger()
+        assert target.is_file() and not list(tmp_path.glob(".*.part"))
+        app.set_recipe(Recipe())
+        assert app.session.recipe.settings("colorize").hints == ()
+        monkeypatch.setattr("restorer.gui.main_window.QFileDialog.getOpenFileName", lambda *a, **k: (str(target), ""))
+        app.window.open_recipe_action.trigger()
+        colour = app.session.recipe.settings("colorize")
+        assert colour.hints == ((0.25, 0.5, 0.8, 0.2, 0.1),) and colour.saturation == 1.4
+        assert app.window.panel.colorize_saturation.value() == 140
+    finally:
+        app.shutdown()

@@ -57,3 +57,36 @@ def test_presets_load_and_unknown_preset_is_explained():
         assert isinstance(load_preset(name), Recipe)
     with pytest.raises(RecipeError, match="no preset named"):
         load_preset("does-not-exist")
+
+
+def test_hints_file_takes_lists_and_hex_colours(tmp_path):
+    from restorer.recipe import load_hints
+
+    path = tmp_path / "hints.json"
+    path.write_text('[[0.1, 0.2, 1, 0, 0], {"x": 0.5, "y": 0.75, "color": "#336699"}]')
+    hints = load_hints(path)
+    assert hints[0] == (0.1, 0.2, 1.0, 0.0, 0.0)
+    assert hints[1][:2] == (0.5, 0.75) and abs(hints[1][2] - 0x33 / 255) < 1e-9 and abs(hints[1][4] - 0x99 / 255) < 1e-9
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("{", "not a JSON file"), ('{"x": 1}', "list of colour hints"), ('[{"x": 0.1, "y": 0.1, "color": "red"}]', "#b03a2e"),
+    ("[[0.1, 2, 1, 1, 1]]", "between 0 and 1")])
+def test_bad_hints_files_get_one_sentence(tmp_path, text, reason):
+    from restorer.recipe import load_hints
+
+    path = tmp_path / "hints.json"
+    path.write_text(text)
+    with pytest.raises(RecipeError, match=reason):
+        load_hints(path)
+
+
+def test_cli_hints_reach_the_colorize_settings(tmp_path):
+    from restorer.cli import build_parser, recipe_from_args
+
+    path = tmp_path / "hints.json"
+    path.write_text('[[0.25, 0.5, 0.2, 0.4, 0.6]]')
+    recipe = recipe_from_args(build_parser().parse_args(["run", "x.png", "-o", str(tmp_path), "--hints", str(path),
+                                                         "--saturation", "1.3"]))
+    assert recipe.settings("colorize").hints == ((0.25, 0.5, 0.2, 0.4, 0.6),)
+    assert recipe.settings("colorize").saturation == 1.3 and "colorize" in recipe.enabled_stages()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 
 from restorer.stages import drain
@@ -29,16 +31,55 @@ def test_artifacts_removes_noise_from_a_flat_patch():
     assert np.abs(result.pixels - clean).mean() < 0.5 * np.abs(noisy - clean).mean()
 
 
-def test_inpaint_fills_mask_and_leaves_everything_else_bit_for_bit():
+_HAVE_INPAINTNET = (Path(__file__).resolve().parents[1] / "weights" / "inpaintnet.safetensors").is_file()
+
+
+@pytest.mark.parametrize("engine", [
+    "telea", pytest.param("model", marks=pytest.mark.skipif(not _HAVE_INPAINTNET, reason="InpaintNet not bundled"))])
+def test_inpaint_fills_mask_and_leaves_everything_else_bit_for_bit(engine):
     pixels = gradient_photo(64, 48)
     damaged = pixels.copy()
     mask = np.zeros((48, 64), dtype=bool)
     mask[20:23, 5:60] = True
     damaged[mask] = 1.0  # a white scratch
-    result, _ = drain(inpaint.run(Photo(damaged), InpaintSettings(), StageContext(mask=mask)))
+    result, _ = drain(inpaint.run(Photo(damaged), InpaintSettings(engine=engine), StageContext(mask=mask)))
     assert np.array_equal(result.pixels[~mask], damaged[~mask])
     assert np.abs(result.pixels[mask] - pixels[mask]).mean() < 0.05  # close to what was there
     assert np.abs(damaged[mask] - pixels[mask]).mean() > 0.3
+
+
+def test_inpaint_model_windows_reach_every_hole_pixel(monkeypatch):
+    """Big crops go in windows; every hole pixel must come from some window's prediction."""
+    import torch
+
+    from restorer.models.precision import Runtime
+
+    calls = []
+
+    def fake_net(image, hole):  # predicts 0.25 in the hole, keeps what it was given elsewhere
+        calls.append(tuple(image.shape[-2:]))
+        return torch.where(hole > 0, torch.full_like(image, 0.25), image)
+
+    monkeypatch.setattr(inpaint, "_MODEL_WINDOW", 64)
+    monkeypatch.setattr(inpaint, "_MODEL_CONTEXT", 8)
+    rng = np.random.default_rng(5)
+    rgb = rng.random((150, 210, 3), dtype=np.float32)
+    mask = np.zeros((150, 210), bool)
+    mask[::7, :] = True  # thin lines crossing every window border
+    mask[:, 100:102] = True
+    out = inpaint.inpaint_model(rgb, mask, fake_net, Runtime("cpu", None))
+    assert len(calls) > 4 and max(max(c) for c in calls) <= 64
+    assert np.all(out[mask] == 0.25)
+    assert np.array_equal(out[~mask], rgb[~mask])
+
+
+def test_inpaint_model_works_thick_holes_at_a_reduced_scale():
+    mask = np.zeros((200, 200), bool)
+    mask[50:150, 50:150] = True  # 50 px from its nearest edge
+    assert inpaint._working_scale(mask) == pytest.approx(16 / 50, rel=0.05)
+    thin = np.zeros((200, 200), bool)
+    thin[100:104, :] = True
+    assert inpaint._working_scale(thin) == 1.0
 
 
 def test_inpaint_rejects_a_mask_of_the_wrong_size():
@@ -146,7 +187,7 @@ def test_lama_engine_without_a_file_is_explained():
 
 
 def test_inpaint_eval_masks_are_seeded_and_sized():
-    from restorer.evaluation.inpaint import blob_mask, scratch_mask
+    from restorer.damage import blob_mask, scratch_mask
 
     a = scratch_mask(np.random.default_rng(3), 120, 160)
     b = scratch_mask(np.random.default_rng(3), 120, 160)

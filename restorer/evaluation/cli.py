@@ -32,6 +32,12 @@ def add_eval_parser(sub) -> None:
     inp.add_argument("--lama", default="", help="also score a LaMa TorchScript file (big-lama.pt)")
     inp.add_argument("--json", action="store_true")
 
+    col = tasks.add_parser("colorize", help="remove colour, colorize, compare (PSNR, colourfulness; with hints)")
+    col.add_argument("--data", type=Path, required=True)
+    col.add_argument("--hints", type=int, default=10, help="hints per image for the hinted run (0: skip it)")
+    col.add_argument("--saturation", type=float, default=1.0)
+    col.add_argument("--json", action="store_true")
+
 
 def _print_json(args: argparse.Namespace, result: dict) -> None:
     """With --json, the summary (without per-image rows) as the last line."""
@@ -73,13 +79,24 @@ def command_eval(args: argparse.Namespace) -> int:
         result = evaluate_inpaint(args.data, masks=args.masks, lama=args.lama)
         print(f"{Path(args.data).name}, {args.masks} ({result['mask_fraction'] * 100:.1f} % of the area), "
               f"{result['images']} images (PSNR in mask / whole / SSIM-Y):")
-        for engine in ("telea", "ns", "lama"):
+        for engine in ("telea", "ns", "model", "lama"):
             if f"{engine}_psnr" in result:
                 print(f"  {engine:<6} {result[engine + '_psnr_masked']:6.2f} / {result[engine + '_psnr']:6.2f} / "
                       f"{result[engine + '_ssim_y']:.4f}")
-        if result.get("detect_iou") is not None:
-            print(f"  scratch detection: precision {result['detect_precision']:.3f}, recall "
-                  f"{result['detect_recall']:.3f}, IoU {result['detect_iou']:.3f}")
+        for prefix, label in (("detect", "ScratchNet"), ("classic_detect", "classic")):
+            if result.get(f"{prefix}_iou") is not None:
+                print(f"  scratch detection ({label}): precision {result[prefix + '_precision']:.3f}, recall "
+                      f"{result[prefix + '_recall']:.3f}, IoU {result[prefix + '_iou']:.3f}")
+        _print_json(args, result)
+        return 0
+    if args.task == "colorize":
+        from restorer.evaluation.colorize import evaluate_colorize
+
+        result = evaluate_colorize(args.data, hints=args.hints, saturation=args.saturation)
+        print(f"{Path(args.data).name}, {result['images']} images (PSNR RGB / colourfulness vs truth):")
+        for method, label in (("gray", "grey"), ("model", "model"), ("hinted", f"{args.hints} hints")):
+            if result.get(f"{method}_psnr") is not None:
+                print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}")
         _print_json(args, result)
         return 0
     return 2

@@ -23,29 +23,7 @@ from restorer.recipe import InpaintSettings
 from restorer.stages import StageContext, drain
 from restorer.stages import inpaint as stage
 from restorer.stages.scratches import detect_scratches
-
-
-def scratch_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    mask = np.zeros((height, width), np.uint8)
-    for _ in range(int(rng.integers(3, 9))):
-        start = rng.uniform((0, 0), (width, height))
-        heading = rng.uniform(0, 2 * np.pi)
-        points = [start]
-        for _ in range(int(rng.integers(8, 20))):
-            heading += rng.normal(0, 0.15)  # gently curving, like a real scratch
-            points.append(points[-1] + 12 * np.array([np.cos(heading), np.sin(heading)]))
-        cv2.polylines(mask, [np.round(np.array(points)).astype(np.int32)], False, 1, int(rng.integers(1, 7)))
-    return mask > 0
-
-
-def blob_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    mask = np.zeros((height, width), np.uint8)
-    target = rng.uniform(0.05, 0.15)
-    while mask.mean() < target:
-        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
-        axes = (int(rng.integers(8, max(9, width // 8))), int(rng.integers(8, max(9, height // 8))))
-        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
-    return mask > 0
+from restorer.damage import blob_mask, scratch_mask
 
 
 def _scores(result: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
@@ -53,7 +31,7 @@ def _scores(result: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
     return {"psnr_masked": psnr(r[mask], t[mask]), "psnr": psnr(r, t), "ssim_y": ssim_y(result, truth)}
 
 
-def evaluate_inpaint(folder: Path, *, masks: str, engines: tuple[str, ...] = ("telea", "ns"),
+def evaluate_inpaint(folder: Path, *, masks: str, engines: tuple[str, ...] = ("telea", "ns", "model"),
                      lama: str = "") -> dict:
     rows = []
     context = StageContext()
@@ -70,20 +48,21 @@ def evaluate_inpaint(folder: Path, *, masks: str, engines: tuple[str, ...] = ("t
             result, _ = drain(stage.run(Photo(damaged), settings, context.with_mask(mask)))
             row[engine] = _scores(result.pixels, truth, mask)
         if masks == "scratches":
-            found = detect_scratches(damaged)
-            hit = float((found & mask).sum())
-            row["detect"] = {"precision": hit / max(found.sum(), 1), "recall": hit / max(mask.sum(), 1),
-                             "iou": hit / max((found | mask).sum(), 1)}
+            for key, engine in (("detect", "model"), ("classic_detect", "classic")):
+                found = detect_scratches(damaged, engine=engine, models=context.model_manager())
+                hit = float((found & mask).sum())
+                row[key] = {"precision": hit / max(found.sum(), 1), "recall": hit / max(mask.sum(), 1),
+                            "iou": hit / max((found | mask).sum(), 1)}
         rows.append(row)
     summary: dict = {"task": "inpaint", "data": str(folder), "masks": masks, "images": len(rows),
                      "mask_fraction": float(np.mean([r["mask_fraction"] for r in rows]))}
     for engine in engines + (("lama",) if lama else ()):
         for key in ("psnr_masked", "psnr", "ssim_y"):
             summary[f"{engine}_{key}"] = float(np.mean([r[engine][key] for r in rows]))
-    summary["model_psnr_masked"] = summary.get("lama_psnr_masked")  # our own model: not trained yet
     if masks == "scratches":
-        for key in ("precision", "recall", "iou"):
-            summary[f"detect_{key}"] = float(np.mean([r["detect"][key] for r in rows]))
+        for prefix in ("detect", "classic_detect"):
+            for key in ("precision", "recall", "iou"):
+                summary[f"{prefix}_{key}"] = float(np.mean([r[prefix][key] for r in rows]))
     else:
         summary["detect_iou"] = None
     summary["per_image"] = rows

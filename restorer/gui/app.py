@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QApplication
@@ -56,6 +57,8 @@ class Application(QObject):
         win.run_requested.connect(self.restore)
         win.cancel_requested.connect(w.request_cancel, Qt.ConnectionType.DirectConnection)
         win.save_requested.connect(self.save)
+        win.recipe_save_requested.connect(self.save_recipe)
+        win.recipe_open_requested.connect(self.open_recipe)
         win.panel.recipe_changed.connect(self._on_recipe_changed)
         win.panel.alpha_moved.connect(self._on_alpha_moved)
         win.viewer.hint_clicked.connect(self._on_hint_clicked)
@@ -95,6 +98,29 @@ class Application(QObject):
         """Make `recipe` the current one: the session holds it, the panel shows it."""
         self.session.recipe = recipe
         self.window.panel.set_recipe(recipe)
+
+    def save_recipe(self, path: str) -> None:
+        """Write the current recipe (hints included) as JSON, atomically."""
+        from restorer.imaging import write_text_atomically
+
+        try:
+            write_text_atomically(Path(path), self.session.recipe.to_json())
+        except OSError as exc:
+            self.window.show_error("Could not save the recipe", f"Cannot write {path}: {exc.strerror or exc}.")
+            return
+        self.window.statusBar().showMessage(f"Saved the recipe to {path}")
+
+    def open_recipe(self, path: str) -> None:
+        from restorer.errors import RestorerError
+        from restorer.recipe import load_preset
+
+        try:
+            recipe = load_preset(path)
+        except RestorerError as exc:
+            self.window.show_error("Could not open the recipe", str(exc))
+            return
+        self.set_recipe(recipe)
+        self.window.statusBar().showMessage(f"Recipe from {Path(path).name}")
 
     def shutdown(self) -> None:
         self.worker.request_cancel()

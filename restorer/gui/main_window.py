@@ -19,6 +19,7 @@ from restorer.gui.session import Session
 from restorer.gui.mask_editor import MaskEditor
 
 _OPEN_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
+_RECIPE_FILTER = "Recipe (*.json)"
 _SAVE_FILTER = "PNG (*.png);;TIFF (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 
 
@@ -28,6 +29,8 @@ class MainWindow(QMainWindow):
     cancel_requested = Signal()
     save_requested = Signal(str)
     detect_requested = Signal()
+    recipe_save_requested = Signal(str)
+    recipe_open_requested = Signal(str)
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -91,6 +94,14 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         for action in (self.open_action, self.save_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        # A recipe file holds every setting, colour hints included, for `restorer run --preset FILE`.
+        self.open_recipe_action = QAction("Open &Recipe…", self)
+        self.open_recipe_action.triggered.connect(self._on_open_recipe)
+        self.save_recipe_action = QAction("Save R&ecipe…", self)
+        self.save_recipe_action.triggered.connect(self._on_save_recipe)
+        file_menu.addAction(self.open_recipe_action)
+        file_menu.addAction(self.save_recipe_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -190,6 +201,17 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save the restored photo", str(suggested or ""), _SAVE_FILTER)
         if path:
             self.save_requested.emit(path)
+
+    def _on_open_recipe(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recipe", "", _RECIPE_FILTER)
+        if path:
+            self.recipe_open_requested.emit(path)
+
+    def _on_save_recipe(self) -> None:
+        suggested = self.session.path.with_name(f"{self.session.path.stem}_recipe.json") if self.session.path else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Save the recipe", str(suggested), _RECIPE_FILTER)
+        if path:
+            self.recipe_save_requested.emit(path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):

@@ -72,6 +72,7 @@ class RecipePanel(QWidget):
     def _build_inpaint(self) -> None:
         form = QFormLayout(self.groups["inpaint"])
         self.inpaint_engine = QComboBox()
+        self.inpaint_engine.addItem("InpaintNet (trained)", "model")
         self.inpaint_engine.addItem("Telea (fast marching)", "telea")
         self.inpaint_engine.addItem("Navier-Stokes", "ns")
         self.inpaint_radius = QSpinBox()

@@ -30,6 +30,10 @@ CATALOG: dict[str, ModelEntry] = {
                    sha256="460b6a543d6819643e27ab1d860a8a0150ccc013764871cb5f4ac6528e2357df", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-colorize", "Restorer colorizer with colour hints (ColorNet)", "ColorNet", "bundled",
                    filename="colornet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
+        ModelEntry("restorer-inpaint", "Restorer hole filler (InpaintNet, Fourier convolutions)", "InpaintNet", "bundled",
+                   filename="inpaintnet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
+        ModelEntry("restorer-scratches", "Restorer scratch and dust detector (ScratchNet)", "ScratchNet", "bundled",
+                   filename="scratchnet.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
         # Official checkpoints users may download; SHA-256 as published alongside the releases.
         ModelEntry("realesrgan-x4plus-pth", "Real-ESRGAN x4plus, official PyTorch release", "RRDBNet", "url",
                    filename="RealESRGAN_x4plus.pth",

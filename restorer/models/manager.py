@@ -114,6 +114,18 @@ class ModelManager:
 
         return self._bundled_network("restorer-colorize", colornet, precision, channels_last=False)
 
+    def inpaint_network(self, precision: str = "auto"):
+        """(InpaintNet, runtime) from the bundled weights."""
+        from restorer.models.archs import inpaintnet
+
+        return self._bundled_network("restorer-inpaint", inpaintnet, precision, channels_last=True)
+
+    def scratch_network(self, precision: str = "auto"):
+        """(ScratchNet, runtime) from the bundled weights."""
+        from restorer.models.archs import scratchnet
+
+        return self._bundled_network("restorer-scratches", scratchnet, precision, channels_last=True)
+
     def torchscript_network(self, path: str | Path):
         """(module, device) for a TorchScript export such as LaMa's big-lama.pt.
 

@@ -1,10 +1,11 @@
 """Inpainting: fill the pixels the user painted over (white in the mask).
 
-Classic engines: OpenCV Telea (fast marching) and Navier-Stokes, run on
-16-bit channels so 16-bit scans keep their depth. Users who have LaMa's
-TorchScript export (big-lama.pt) can use it as the "lama" engine. Only crops around the
-masked regions are processed, and pixels outside the mask are returned
-bit for bit.
+The "model" engine is our trained InpaintNet (Fourier-convolution body, so a
+hole takes texture and shading from the whole crop). Classic engines: OpenCV
+Telea (fast marching) and Navier-Stokes, run on 16-bit channels so 16-bit
+scans keep their depth. Users who have LaMa's TorchScript export
+(big-lama.pt) can use it as the "lama" engine. Only crops around the masked
+regions are processed, and pixels outside the mask are returned bit for bit.
 """
 
 from __future__ import annotations
@@ -84,6 +85,84 @@ def inpaint_lama(rgb: np.ndarray, mask: np.ndarray, net, device: str) -> np.ndar
     return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
 
 
+# InpaintNet saw holes up to ~16 px from their nearest edge in training (blobs of at most a
+# fifth of a 160 px crop). A thicker hole is filled at a reduced working scale that brings it
+# within that, and the fill upsampled; thin scratches stay at full resolution, so they stay sharp.
+_MODEL_MAX_HOLE_RADIUS = 16.0
+# Largest crop side (at working scale) run in one pass; bigger regions go in windows, bounding memory.
+_MODEL_WINDOW = 768
+_MODEL_CONTEXT = 64
+
+
+def _working_scale(mask: np.ndarray) -> float:
+    """Scale (<= 1) at which the hole's thickest part is within what the network was trained on."""
+    radius = float(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3).max())
+    return min(1.0, _MODEL_MAX_HOLE_RADIUS / max(radius, 1.0))
+
+
+def _model_pass(rgb: np.ndarray, mask: np.ndarray, net, runtime) -> np.ndarray:
+    """One network pass on a float32 crop; returns the crop's prediction (H, W, 3)."""
+    import torch
+    from torch.nn import functional as F
+
+    h, w = mask.shape
+    ph, pw = (-h) % 4, (-w) % 4  # two stride-2 levels need multiples of 4
+    image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].contiguous()
+    hole = torch.from_numpy(mask.astype(np.float32))[None, None]
+    if ph or pw:
+        image = F.pad(image, (0, pw, 0, ph), mode="replicate")
+        hole = F.pad(hole, (0, pw, 0, ph), mode="constant", value=0)
+    device = torch.device(runtime.device)
+    with torch.inference_mode(), runtime.autocast_context():
+        out = net(image.to(device).contiguous(memory_format=torch.channels_last), hole.to(device))
+    return out.float()[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()
+
+
+def inpaint_model(rgb: np.ndarray, mask: np.ndarray, net, runtime) -> np.ndarray:
+    """Fill `mask` in a float32 crop with InpaintNet, at a working scale suited to the hole's thickness.
+
+    Crops larger than the window are done in overlapping windows; each keeps only its centre.
+    """
+    h, w = mask.shape
+    scale = _working_scale(mask)
+    if scale < 1.0:
+        size = (max(4, int(round(w * scale))), max(4, int(round(h * scale))))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        filled = _model_windows(small, small_mask, net, runtime)
+        return cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
+    return _model_windows(rgb, mask, net, runtime)
+
+
+def _model_windows(rgb: np.ndarray, mask: np.ndarray, net, runtime) -> np.ndarray:
+    h, w = mask.shape
+    if max(h, w) <= _MODEL_WINDOW:
+        return _model_pass(rgb, mask, net, runtime)
+    out = rgb.copy()
+    core = _MODEL_WINDOW - 2 * _MODEL_CONTEXT
+    for y in range(0, h, core):
+        for x in range(0, w, core):
+            y0, y1 = max(0, y - _MODEL_CONTEXT), min(h, y + core + _MODEL_CONTEXT)
+            x0, x1 = max(0, x - _MODEL_CONTEXT), min(w, x + core + _MODEL_CONTEXT)
+            window_mask = mask[y0:y1, x0:x1]
+            if not window_mask[y - y0 : y - y0 + core, x - x0 : x - x0 + core].any():
+                continue
+            # Later windows see the earlier ones' fill as known pixels: a hole across a window
+            # border continues what is already there instead of meeting it with a seam.
+            known = np.where(mask[y0:y1, x0:x1, None], out[y0:y1, x0:x1], rgb[y0:y1, x0:x1])
+            pred = _model_pass(known, window_mask & ~_filled(mask, y0, y1, x0, x1, y, x, core), net, runtime)
+            cy1, cx1 = min(h, y + core), min(w, x + core)
+            out[y:cy1, x:cx1] = pred[y - y0 : cy1 - y0, x - x0 : cx1 - x0]
+    return out
+
+
+def _filled(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int, y: int, x: int, core: int) -> np.ndarray:
+    """Within window [y0:y1, x0:x1], the hole pixels already filled by earlier windows (raster order)."""
+    rows, cols = np.mgrid[y0:y1, x0:x1]
+    earlier = (rows < y) | ((rows < y + core) & (cols < x))
+    return mask[y0:y1, x0:x1] & earlier
+
+
 def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> StageGenerator:
     mask = context.mask
     if mask is None or not mask.any():
@@ -100,6 +179,9 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
     if settings.engine == "lama":
         net, device = context.model_manager().torchscript_network(settings.model_path)
         margin = 128  # LaMa needs wide context around each hole
+    elif settings.engine == "model":
+        net, runtime = context.model_manager().inpaint_network()
+        margin = 48  # context around thin damage; thick holes get more from their reduced working scale
     else:
         margin = max(16, settings.radius * 4)
     regions = mask_regions(mask, margin=margin)
@@ -107,6 +189,8 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
         crop_mask = mask[y0:y1, x0:x1]
         if settings.engine == "lama":
             filled = inpaint_lama(src[y0:y1, x0:x1], crop_mask, net, device)
+        elif settings.engine == "model":
+            filled = inpaint_model(src[y0:y1, x0:x1], crop_mask, net, runtime)
         else:
             filled = inpaint_classic(src[y0:y1, x0:x1], crop_mask, settings.engine, settings.radius)
         out[y0:y1, x0:x1][crop_mask] = np.clip(filled[crop_mask], 0.0, 1.0)

@@ -3,6 +3,12 @@
 Image contract: `detect_scratches(rgb)` takes float32 (H, W, 3) in [0, 1] and
 returns bool (H, W), True on proposed damage. The user edits the proposal.
 
+Two engines. "model" is ScratchNet, a small U-Net trained on photos with
+synthetic scratches, cracks and dust painted in (restorer.training.
+train_scratches); it judges a line by its surroundings, so it can leave hair,
+wires, text and glittering water alone. "classic", below, is the hand-built
+baseline, used when the network's weights are not installed.
+
 Damage on prints is thin and differs sharply from its surroundings: missing
 emulsion shows as bright lines, cracks and dirt as dark ones. Morphological
 top-hat (bright) and black-hat (dark) responses with a small structuring
@@ -62,8 +68,62 @@ def _keep_damage(candidates: np.ndarray, strength: np.ndarray, texture: np.ndarr
     return keep[labels]
 
 
-def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
-    """Proposed damage mask for a photo; `sensitivity` > 1 finds fainter damage."""
+_MODEL_TILE = 512
+_MODEL_CONTEXT = 48  # beyond ScratchNet's receptive field radius (~45 px)
+
+
+def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float = 1.0) -> np.ndarray:
+    """ScratchNet's proposal, run in overlapping tiles so memory stays bounded on large scans."""
+    import torch
+    from torch.nn import functional as F
+
+    h, w = rgb.shape[:2]
+    found = np.zeros((h, w), bool)
+    # sensitivity 1 -> probability 0.5; 2 -> 0.33 (finds fainter damage); 0.5 -> 0.67.
+    threshold = float(np.log(1.0 / sensitivity))  # the logit of 1 / (1 + sensitivity)
+    device = torch.device(runtime.device)
+    with torch.inference_mode():
+        for y in range(0, h, _MODEL_TILE):
+            for x in range(0, w, _MODEL_TILE):
+                y0, y1 = max(0, y - _MODEL_CONTEXT), min(h, y + _MODEL_TILE + _MODEL_CONTEXT)
+                x0, x1 = max(0, x - _MODEL_CONTEXT), min(w, x + _MODEL_TILE + _MODEL_CONTEXT)
+                tile = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1)[None]
+                ph, pw = (-(y1 - y0)) % 8, (-(x1 - x0)) % 8
+                tile = F.pad(tile, (0, pw, 0, ph), mode="replicate").contiguous(memory_format=torch.channels_last)
+                with runtime.autocast_context():
+                    logits = net(tile.to(device)).float()[0, 0].cpu().numpy()
+                cy1, cx1 = min(h, y + _MODEL_TILE), min(w, x + _MODEL_TILE)
+                found[y:cy1, x:cx1] = logits[y - y0 : cy1 - y0, x - x0 : cx1 - x0] > threshold
+    # Grow by a pixel: the fill must also cover the damage's soft edge.
+    return cv2.dilate(found.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+
+def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0, engine: str = "auto",
+                     models=None) -> np.ndarray:
+    """Proposed damage mask for a photo; `sensitivity` > 1 finds fainter damage.
+
+    `engine` "auto" uses ScratchNet when its weights are installed (from `models`, a
+    ModelManager, or the shared one), else the classic detector.
+    """
+    if engine in ("auto", "model"):
+        from restorer.errors import ModelUnavailable
+
+        try:
+            if models is None:
+                from restorer.models.manager import shared_manager
+
+                models = shared_manager("auto")
+            net, runtime = models.scratch_network()
+        except ModelUnavailable:
+            if engine == "model":
+                raise
+        else:
+            return detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity)
+    return detect_scratches_classic(rgb, sensitivity=sensitivity)
+
+
+def detect_scratches_classic(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
+    """The morphological baseline: top-hat / black-hat lines and specks, filtered by shape and texture."""
     gray = (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
     h, w = gray.shape
     short = min(h, w)

@@ -36,15 +36,19 @@ def load_images(paths: list[Path]) -> list[np.ndarray]:
     return images
 
 
-def random_crop(rng: np.random.Generator, image: np.ndarray, size: int) -> np.ndarray:
-    """A random `size`x`size` crop, randomly flipped and rotated by a multiple of 90 degrees."""
+def random_crop(rng: np.random.Generator, image: np.ndarray, size: int, *, rotate: bool = True) -> np.ndarray:
+    """A random `size`x`size` crop, randomly flipped and (with `rotate`) turned by a multiple of 90 degrees.
+
+    Colorization passes rotate=False: which way is up carries colour (sky above, grass below).
+    """
     h, w = image.shape[:2]
     y = int(rng.integers(0, h - size + 1))
     x = int(rng.integers(0, w - size + 1))
     patch = image[y : y + size, x : x + size]
     if rng.random() < 0.5:
         patch = patch[:, ::-1]
-    patch = np.rot90(patch, int(rng.integers(0, 4)))
+    if rotate:
+        patch = np.rot90(patch, int(rng.integers(0, 4)))
     return np.ascontiguousarray(patch)
 
 

@@ -7,9 +7,13 @@ samples carry hints: a few small patches of the true chroma at random places,
 as a user's clicks would give (Zhang et al. 2017).
 
 Plain L1 regression pulls colour towards grey-brown, the average of
-everything. As in Zhang et al. 2016's class rebalancing, each pixel's loss is
-weighted by how rare its chroma is in the training data (weight ~ p^-1/2,
-capped), so saturated skies, foliage and clothes count.
+everything. Two counters, both from Zhang et al. 2016: the main loss is
+cross-entropy over a grid of a*b* bins (soft targets: each true colour split
+bilinearly over its four nearest bin centres), which keeps "red or blue"
+apart instead of averaging them; and each pixel's loss is weighted by how rare
+its chroma is in the training data (weight ~ p^-1/2, capped), so saturated
+skies, foliage and clothes count. A lighter L1 term trains the regression
+head, kept for comparison (`temperature=None`).
 
 Usage (the command recorded in weights/MANIFEST.md):
     python -m restorer.training.train_colorize --data ../shared/data/train \
@@ -26,12 +30,13 @@ import torch
 from torch.nn import functional as F
 
 from restorer.colorspace import rgb_to_lab
-from restorer.models.archs.colornet import ColorNet
+from restorer.models.archs.colornet import GRID, ColorNet
 from restorer.training.data import random_crop
 from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 AB_SCALE = 110.0
-BINS = 22  # a*, b* histogram bins over [-110, 110]
+BINS = GRID  # the rebalancing histogram uses the network's own a*b* grid
+REGRESSION_WEIGHT = 4.0
 
 
 def chroma_weights(images: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -84,7 +89,7 @@ def make_batch(rng, images, batch: int, size: int):
         if min(small.shape[:2]) < size:
             small = cv2.resize(image, (max(size, image.shape[1] * size // min(image.shape[:2])),
                                        max(size, image.shape[0] * size // min(image.shape[:2]))))
-        crop = random_crop(rng, small, size).astype(np.float32) / 255.0
+        crop = random_crop(rng, small, size, rotate=False).astype(np.float32) / 255.0
         lab = rgb_to_lab(crop)
         ab = lab[..., 1:] / AB_SCALE
         count = 0 if rng.random() < 0.5 else int(min(30, rng.geometric(1 / 8)))
@@ -93,6 +98,25 @@ def make_batch(rng, images, batch: int, size: int):
         targets.append(ab.transpose(2, 0, 1))
     return (torch.from_numpy(np.stack(lights)), torch.from_numpy(np.stack(hints)),
             torch.from_numpy(np.ascontiguousarray(np.stack(targets))))
+
+
+def soft_bin_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-pixel CE (N, H, W) against a*b* targets (N, 2, H, W) in [-1, 1], split over 4 nearest bins.
+
+    Computed as logsumexp - sum(q * logit) with gathers, so the dense (N, K, H, W) target never exists.
+    """
+    pos = ((target + 1) / 2 * GRID - 0.5).clamp(0, GRID - 1 - 1e-4)
+    low = pos.floor()
+    frac = pos - low
+    low = low.long()
+    ia0, ib0 = low[:, 0], low[:, 1]
+    fa, fb = frac[:, 0], frac[:, 1]
+    ia1, ib1 = (ia0 + 1).clamp(max=GRID - 1), (ib0 + 1).clamp(max=GRID - 1)
+    expected = torch.zeros_like(fa)
+    for ia, ib, weight in ((ia0, ib0, (1 - fa) * (1 - fb)), (ia0, ib1, (1 - fa) * fb),
+                           (ia1, ib0, fa * (1 - fb)), (ia1, ib1, fa * fb)):
+        expected = expected + weight * logits.gather(1, (ia * GRID + ib)[:, None])[:, 0]
+    return torch.logsumexp(logits, dim=1) - expected
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,10 +135,14 @@ def main(argv: list[str] | None = None) -> None:
         trainer.set_lr(step)
         light, hints, target = (t.to(device) for t in make_batch(rng, images, args.batch, args.size))
         with torch.autocast(device.type, dtype=torch.bfloat16):
-            pred = net(light.contiguous(memory_format=torch.channels_last), hints)
+            pred, logits = net.heads(light.contiguous(memory_format=torch.channels_last), hints)
         idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
         pixel_weight = weights[idx[:, 0], idx[:, 1]]
-        loss = (F.smooth_l1_loss(pred.float(), target, reduction="none", beta=0.05).sum(1) * pixel_weight).mean()
+        regression = F.smooth_l1_loss(pred.float(), target, reduction="none", beta=0.05).sum(1)
+        half_target = F.avg_pool2d(target, 2)
+        half_idx = ((half_target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
+        classification = soft_bin_cross_entropy(logits.float(), half_target) * weights[half_idx[:, 0], half_idx[:, 1]]
+        loss = (classification.mean() + REGRESSION_WEIGHT * (regression * pixel_weight).mean())
         trainer.step(step, loss, {"width": str(args.width)})
     trainer.close()
 

@@ -9,6 +9,13 @@ multiples of 16.
 A small U-Net (as in Zhang et al. 2017, "Real-Time User-Guided Image
 Colorization"): hints enter at full resolution next to L, so one click can
 spread along an object through the encoder's wide receptive field.
+
+Two heads share the decoder. `out` regresses a*b* directly; `bins` gives a
+distribution over a grid of a*b* colours (Zhang et al. 2016). Regression
+alone hedges towards grey-brown whenever it is unsure; the distribution keeps
+the modes apart, and its *annealed mean* (softmax sharpened by a temperature,
+then the expected colour) gives vivid yet spatially coherent chroma. `forward`
+returns the annealed mean, or the regression when `temperature` is None.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 NAME = "ColorNet"
+GRID = 16  # a*b* grid per axis over [-1, 1] (a*/110, b*/110): bins ~14 a*b* units wide
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -41,8 +49,28 @@ class ColorNet(nn.Module):
         self.dec2 = _block(4 * w + 2 * w, 2 * w)
         self.dec1 = _block(2 * w + w, w)
         self.out = nn.Conv2d(w, 2, 1)
+        # The distribution is predicted at half resolution (chroma is smooth; the
+        # full-resolution head cost 4x the training time) and its mean upsampled.
+        self.bins = nn.Conv2d(2 * w, GRID * GRID, 1)
+        centres = (torch.arange(GRID, dtype=torch.float32) + 0.5) / GRID * 2 - 1
+        a, b = torch.meshgrid(centres, centres, indexing="ij")
+        self.register_buffer("centres", torch.stack((a.reshape(-1), b.reshape(-1))), persistent=False)
+        self.temperature: float | None = 0.4
+
+    def heads(self, light: torch.Tensor, hints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(regressed a*b* (N, 2, H, W) in [-1, 1], bin logits (N, GRID*GRID, H/2, W/2))."""
+        half, full = self._decode(light, hints)
+        return torch.tanh(self.out(full)), self.bins(half)
 
     def forward(self, light: torch.Tensor, hints: torch.Tensor) -> torch.Tensor:
+        half, full = self._decode(light, hints)
+        if self.temperature is None:
+            return torch.tanh(self.out(full))
+        ab = annealed_mean(self.bins(half).float(), self.centres, self.temperature)
+        return F.interpolate(ab, scale_factor=2, mode="bilinear", align_corners=False)
+
+    def _decode(self, light: torch.Tensor, hints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decoder features at half and at full resolution."""
         e1 = self.enc1(torch.cat((light, hints), 1))
         e2 = self.enc2(F.max_pool2d(e1, 2))
         e3 = self.enc3(F.max_pool2d(e2, 2))
@@ -50,11 +78,17 @@ class ColorNet(nn.Module):
         d3 = self.dec3(torch.cat((F.interpolate(m, scale_factor=2, mode="nearest"), e3), 1))
         d2 = self.dec2(torch.cat((F.interpolate(d3, scale_factor=2, mode="nearest"), e2), 1))
         d1 = self.dec1(torch.cat((F.interpolate(d2, scale_factor=2, mode="nearest"), e1), 1))
-        return torch.tanh(self.out(d1))
+        return d2, d1
+
+
+def annealed_mean(logits: torch.Tensor, centres: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Expected a*b* under softmax(logits / T): (N, K, H, W) -> (N, 2, H, W)."""
+    probs = torch.softmax(logits / temperature, dim=1)
+    return torch.einsum("nkhw,ck->nchw", probs, centres.to(probs.dtype))
 
 
 def detect(state: dict[str, torch.Tensor]) -> bool:
-    return "enc1.0.weight" in state and "out.weight" in state and state["out.weight"].shape[0] == 2
+    return "enc1.0.weight" in state and "bins.weight" in state and state["out.weight"].shape[0] == 2
 
 
 def from_state_dict(state: dict[str, torch.Tensor]) -> ColorNet:

@@ -1,0 +1,103 @@
+"""Synthetic damage masks, shaped like what old prints suffer.
+
+Image contract: every function takes a numpy Generator and the mask's height
+and width and returns bool (H, W), True on damage. The evaluation draws its
+seeded scratches and blobs from here; training draws from `training_mask`,
+which mixes all kinds so one network learns thin lines and large holes.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def scratch_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """3-8 gently curving strokes, 1-6 px wide, about 100-240 px long."""
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(int(rng.integers(3, 9))):
+        start = rng.uniform((0, 0), (width, height))
+        heading = rng.uniform(0, 2 * np.pi)
+        points = [start]
+        for _ in range(int(rng.integers(8, 20))):
+            heading += rng.normal(0, 0.15)  # gently curving, like a real scratch
+            points.append(points[-1] + 12 * np.array([np.cos(heading), np.sin(heading)]))
+        cv2.polylines(mask, [np.round(np.array(points)).astype(np.int32)], False, 1, int(rng.integers(1, 7)))
+    return mask > 0
+
+
+def blob_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Random ellipses (half-axes 8 px to 1/8 of the side) until 5-15 % of the area is covered."""
+    mask = np.zeros((height, width), np.uint8)
+    target = rng.uniform(0.05, 0.15)
+    while mask.mean() < target:
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        axes = (int(rng.integers(8, max(9, width // 8))), int(rng.integers(8, max(9, height // 8))))
+        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    return mask > 0
+
+
+def crack_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Jagged, branching 1-3 px lines, as in cracked emulsion."""
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(int(rng.integers(1, 4))):
+        tips = [(rng.uniform((0, 0), (width, height)), rng.uniform(0, 2 * np.pi))]
+        for _ in range(int(rng.integers(2, 6))):
+            point, heading = tips[int(rng.integers(len(tips)))]
+            points = [point]
+            for _ in range(int(rng.integers(4, 12))):
+                heading += rng.normal(0, 0.6)  # cracks zig-zag
+                points.append(points[-1] + rng.uniform(3, 10) * np.array([np.cos(heading), np.sin(heading)]))
+            cv2.polylines(mask, [np.round(np.array(points)).astype(np.int32)], False, 1, int(rng.integers(1, 4)))
+            tips.append((points[-1], heading + rng.normal(0, 1.0)))
+    return mask > 0
+
+
+def speck_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Dust: 5-60 small irregular dots, 1-5 px across."""
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(int(rng.integers(5, 61))):
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        axes = (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
+        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    return mask > 0
+
+
+def torn_corner_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A ragged-edged piece missing from one corner, up to a third of each side."""
+    corner = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])[int(rng.integers(4))]
+    reach = rng.uniform(0.1, 0.33) * np.array([width, height])
+    inward = np.where(corner > 0, -1, 1)
+    a = corner + inward * np.array([reach[0], 0])
+    b = corner + inward * np.array([0, reach[1]])
+    edge = [a + (b - a) * t + rng.normal(0, 0.03 * reach.mean(), 2) for t in np.linspace(0, 1, 12)]
+    polygon = np.round(np.array([corner, *edge])).astype(np.int32)
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(mask, [polygon], 1)
+    return mask > 0
+
+
+def small_blob_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Blobs scaled to a training crop: half-axes 3 px to a fifth of the side, 3-25 % of the area."""
+    mask = np.zeros((height, width), np.uint8)
+    target = rng.uniform(0.03, 0.25)
+    while mask.mean() < target:
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        axes = (int(rng.integers(3, max(4, width // 5))), int(rng.integers(3, max(4, height // 5))))
+        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    return mask > 0
+
+
+_TRAINING_KINDS = ((scratch_mask, 0.25), (crack_mask, 0.15), (speck_mask, 0.1), (small_blob_mask, 0.35),
+                   (torn_corner_mask, 0.15))
+
+
+def training_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """One or two kinds of damage mixed, never an empty mask."""
+    kinds, weights = zip(*_TRAINING_KINDS)
+    mask = np.zeros((height, width), bool)
+    for _ in range(1 if rng.random() < 0.6 else 2):
+        mask |= kinds[int(rng.choice(len(kinds), p=weights))](rng, height, width)
+    if not mask.any():
+        mask[height // 2, width // 2] = True
+    return mask

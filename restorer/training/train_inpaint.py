@@ -1,0 +1,80 @@
+"""Train InpaintNet, the hole filler of the inpainting stage.
+
+Pairs are made on the fly from ../shared/data/train: a crop (randomly
+rescaled first, so textures appear at several sizes) and a damage mask drawn
+by restorer.damage.training_mask — thin curved scratches, branching cracks,
+dust specks, blobs and torn corners, alone or two kinds together. The
+network sees only the pixels outside the mask.
+
+Loss: L1 inside the hole (what the user will see) plus a smaller L1 over the
+whole crop, and L1 on horizontal and vertical differences inside the hole, so
+edges that cross a scratch continue instead of fading to a smear.
+
+Usage (the command recorded in weights/MANIFEST.md):
+    python -m restorer.training.train_inpaint --data ../shared/data/train \
+        --iters 3000 --out weights/inpaintnet.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import cv2
+import numpy as np
+import torch
+
+from restorer.damage import training_mask
+from restorer.models.archs.inpaintnet import InpaintNet
+from restorer.training.data import random_crop, to_nchw
+from restorer.training.loop import Trainer, add_common_arguments, prepare
+
+
+def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, size: int):
+    crops, masks = [], []
+    for _ in range(batch):
+        image = images[int(rng.integers(len(images)))]
+        scale = float(rng.uniform(0.5, 1.0))
+        if min(image.shape[:2]) * scale >= size:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        crops.append(random_crop(rng, image, size))
+        masks.append(training_mask(rng, size, size))
+    mask = torch.from_numpy(np.stack(masks)[:, None].astype(np.float32))
+    return to_nchw(crops), mask
+
+
+def hole_loss(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """L1 in the hole + 0.1 x L1 everywhere + L1 of the image gradients in the hole."""
+    hole_pixels = mask.sum() * 3 + 1.0
+    inside = ((pred - truth).abs() * mask).sum() / hole_pixels
+    everywhere = (pred - truth).abs().mean()
+    dx = lambda t: t[..., :, 1:] - t[..., :, :-1]  # noqa: E731
+    dy = lambda t: t[..., 1:, :] - t[..., :-1, :]  # noqa: E731
+    gradients = (((dx(pred) - dx(truth)).abs() * mask[..., :, 1:]).sum()
+                 + ((dy(pred) - dy(truth)).abs() * mask[..., 1:, :]).sum()) / (2 * hole_pixels)
+    return inside + 0.1 * everywhere + 0.5 * gradients
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(parser, iters=3000, batch=8, lr=5e-4)
+    parser.add_argument("--size", type=int, default=160)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--blocks", type=int, default=6)
+    args = parser.parse_args(argv)
+
+    rng, images, device = prepare(args)
+    net = InpaintNet(args.width, args.blocks).to(device).to(memory_format=torch.channels_last).train()
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
+    meta = {"width": str(args.width), "blocks": str(args.blocks)}
+    for step in range(args.iters):
+        trainer.set_lr(step)
+        truth, mask = make_batch(rng, images, args.batch, args.size)
+        truth, mask = truth.to(device), mask.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            pred = net(truth.contiguous(memory_format=torch.channels_last), mask)
+        trainer.step(step, hole_loss(pred.float(), truth, mask), meta)
+    trainer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""ColorNet's colour-distribution head, its training loss, and the colorize evaluation's parts."""
+
+import numpy as np
+import pytest
+import torch
+
+from restorer.evaluation.colorize import colorfulness, remove_colour, sample_hints
+from restorer.models.archs.colornet import GRID, ColorNet, annealed_mean
+
+
+def test_annealed_mean_of_a_confident_distribution_is_its_bin_centre():
+    net = ColorNet(8)
+    logits = torch.full((1, GRID * GRID, 2, 2), -30.0)
+    logits[:, 37] = 30.0
+    ab = annealed_mean(logits, net.centres, 0.4)
+    assert torch.allclose(ab[0, :, 0, 0], net.centres[:, 37], atol=1e-5)
+
+
+def test_lower_temperature_gives_more_saturated_colour():
+    net = ColorNet(8)
+    logits = torch.zeros(1, GRID * GRID, 1, 1)  # unsure: every colour possible (mean: grey) ...
+    logits[0, 200] = 3.0  # ... but one saturated colour likelier
+    hot, cold = (annealed_mean(logits, net.centres, t)[0, :, 0, 0].norm() for t in (1.0, 0.3))
+    assert cold > hot * 1.2
+
+
+def test_soft_bin_cross_entropy_prefers_the_true_colour():
+    from restorer.training.train_colorize import soft_bin_cross_entropy
+
+    net = ColorNet(8)
+    target = torch.tensor([0.31, -0.52]).view(1, 2, 1, 1)
+    right = -((net.centres - target.view(2, 1)) ** 2).sum(0) * 200
+    wrong = -((net.centres - torch.tensor([[-0.4], [0.4]])) ** 2).sum(0) * 200
+    loss_right = soft_bin_cross_entropy(right.view(1, -1, 1, 1), target)
+    loss_wrong = soft_bin_cross_entropy(wrong.view(1, -1, 1, 1), target)
+    assert float(loss_right) < float(loss_wrong) - 1.0
+
+
+def test_colornet_regression_and_distribution_heads_have_documented_shapes():
+    net = ColorNet(8).eval()
+    light, hints = torch.rand(1, 1, 32, 48), torch.zeros(1, 3, 32, 48)
+    regression, logits = net.heads(light, hints)
+    assert regression.shape == (1, 2, 32, 48) and logits.shape == (1, GRID * GRID, 16, 24)
+    assert net(light, hints).shape == (1, 2, 32, 48)
+    net.temperature = None
+    assert torch.equal(net(light, hints), regression)
+
+
+def test_colorfulness_is_zero_for_grey_and_grows_with_chroma():
+    rng = np.random.default_rng(0)
+    photo = rng.random((32, 32, 3)).astype(np.float32)
+    grey = remove_colour(photo)
+    assert colorfulness(grey) < 1.0
+    assert colorfulness(photo) > 20
+    muted = grey + (photo - grey) * 0.5
+    assert colorfulness(muted) == pytest.approx(colorfulness(photo) * 0.5, rel=0.15)
+
+
+def test_remove_colour_keeps_lightness():
+    from restorer.colorspace import rgb_to_lab
+
+    photo = np.random.default_rng(1).random((16, 16, 3)).astype(np.float32) * 0.8 + 0.1
+    assert np.abs(rgb_to_lab(remove_colour(photo))[..., 0] - rgb_to_lab(photo)[..., 0]).max() < 0.5
+
+
+def test_eval_hints_are_seeded_and_carry_the_true_colour():
+    truth = np.zeros((40, 60, 3), np.float32)
+    truth[..., 0] = 0.9  # red everywhere
+    a = sample_hints(truth, 10, np.random.default_rng(3))
+    assert a == sample_hints(truth, 10, np.random.default_rng(3)) and len(a) == 10
+    assert all(0 <= h[0] <= 1 and 0 <= h[1] <= 1 and h[2] == pytest.approx(0.9) and h[3] == 0 for h in a)
