@@ -28,11 +28,18 @@ def scratch_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarra
 
 def blob_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Random ellipses (half-axes 8 px to 1/8 of the side) until 5-15 % of the area is covered."""
+    return _ellipses(rng, height, width, coverage=(0.05, 0.15), smallest=8, side_fraction=8)
+
+
+def _ellipses(rng: np.random.Generator, height: int, width: int, *, coverage: tuple[float, float], smallest: int,
+              side_fraction: int) -> np.ndarray:
+    """Ellipses with half-axes from `smallest` to 1/`side_fraction` of the side, up to a random coverage."""
     mask = np.zeros((height, width), np.uint8)
-    target = rng.uniform(0.05, 0.15)
+    target = rng.uniform(*coverage)
     while mask.mean() < target:
         centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
-        axes = (int(rng.integers(8, max(9, width // 8))), int(rng.integers(8, max(9, height // 8))))
+        axes = (int(rng.integers(smallest, max(smallest + 1, width // side_fraction))),
+                int(rng.integers(smallest, max(smallest + 1, height // side_fraction))))
         cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
     return mask > 0
 
@@ -79,13 +86,7 @@ def torn_corner_mask(rng: np.random.Generator, height: int, width: int) -> np.nd
 
 def small_blob_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Blobs scaled to a training crop: half-axes 3 px to a fifth of the side, 3-25 % of the area."""
-    mask = np.zeros((height, width), np.uint8)
-    target = rng.uniform(0.03, 0.25)
-    while mask.mean() < target:
-        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
-        axes = (int(rng.integers(3, max(4, width // 5))), int(rng.integers(3, max(4, height // 5))))
-        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
-    return mask > 0
+    return _ellipses(rng, height, width, coverage=(0.03, 0.25), smallest=3, side_fraction=5)
 
 
 _TRAINING_KINDS = ((scratch_mask, 0.25), (crack_mask, 0.15), (speck_mask, 0.1), (small_blob_mask, 0.35),

@@ -32,6 +32,13 @@ def add_eval_parser(sub) -> None:
     inp.add_argument("--lama", default="", help="also score a LaMa TorchScript file (big-lama.pt)")
     inp.add_argument("--json", action="store_true")
 
+    seams = tasks.add_parser("seams", help="tiled against single-pass x4 on a photo crop: largest differences")
+    seams.add_argument("--image", type=Path, required=True)
+    seams.add_argument("--alpha", type=float, default=1.0)
+    seams.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="fp32")
+    seams.add_argument("--pads", default="64,80", help="comma-separated context widths to try")
+    seams.add_argument("--json", action="store_true")
+
     col = tasks.add_parser("colorize", help="remove colour, colorize, compare (PSNR, colourfulness; with hints)")
     col.add_argument("--data", type=Path, required=True)
     col.add_argument("--hints", type=int, default=10, help="hints per image for the hinted run (0: skip it)")
@@ -87,6 +94,18 @@ def command_eval(args: argparse.Namespace) -> int:
             if result.get(f"{prefix}_iou") is not None:
                 print(f"  scratch detection ({label}): precision {result[prefix + '_precision']:.3f}, recall "
                       f"{result[prefix + '_recall']:.3f}, IoU {result[prefix + '_iou']:.3f}")
+        _print_json(args, result)
+        return 0
+    if args.task == "seams":
+        from restorer.evaluation.seams import measure_seams
+
+        result = measure_seams(args.image, alpha=args.alpha, precision=args.precision,
+                               pads=tuple(int(p) for p in args.pads.split(",")))
+        print(f"{Path(args.image).name}, x4 alpha {args.alpha:g} ({result['runtime']}), tiles of {result['tile']} px; "
+              "largest difference from one pass, levels of 255:")
+        for row in result["pads"]:
+            print(f"  context {row['pad']:>3} px: {row['max']:.2f} (at seams {row['at_seams']:.2f}, "
+                  f"inside tiles {row['inside_tiles']:.2f})")
         _print_json(args, result)
         return 0
     if args.task == "colorize":

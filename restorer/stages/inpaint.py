@@ -85,8 +85,8 @@ def inpaint_lama(rgb: np.ndarray, mask: np.ndarray, net, device: str) -> np.ndar
     return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
 
 
-# InpaintNet saw holes up to ~16 px from their nearest edge in training (blobs of at most a
-# fifth of a 160 px crop). A thicker hole is filled at a reduced working scale that brings it
+# InpaintNet was trained on 128 px crops whose blobs have half-axes of at most 25 px; most of its
+# holes lie within ~16 px of their nearest edge. A thicker hole is filled at a reduced working scale that brings it
 # within that, and the fill upsampled; thin scratches stay at full resolution, so they stay sharp.
 _MODEL_MAX_HOLE_RADIUS = 16.0
 # Largest crop side (at working scale) run in one pass; bigger regions go in windows, bounding memory.

@@ -52,6 +52,21 @@ def random_crop(rng: np.random.Generator, image: np.ndarray, size: int, *, rotat
     return np.ascontiguousarray(patch)
 
 
+def random_scaled_crop(rng: np.random.Generator, images: list[np.ndarray], size: int, *,
+                       min_scale: float = 0.5) -> np.ndarray:
+    """A random crop of a random photo shrunk by a random factor in [min_scale, 1] (where it stays big enough).
+
+    Shrinking first shows textures and damage at several sizes relative to the content.
+    """
+    import cv2
+
+    image = images[int(rng.integers(len(images)))]
+    scale = float(rng.uniform(min_scale, 1.0))
+    if min(image.shape[:2]) * scale >= size:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return random_crop(rng, image, size)
+
+
 def to_nchw(patches: list[np.ndarray]):
     """uint8 (H, W, 3) patches -> float tensor (N, 3, H, W) in [0, 1]."""
     import torch

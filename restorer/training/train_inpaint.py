@@ -19,24 +19,19 @@ from __future__ import annotations
 
 import argparse
 
-import cv2
 import numpy as np
 import torch
 
 from restorer.damage import training_mask
 from restorer.models.archs.inpaintnet import InpaintNet
-from restorer.training.data import random_crop, to_nchw
+from restorer.training.data import random_scaled_crop, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, size: int):
     crops, masks = [], []
     for _ in range(batch):
-        image = images[int(rng.integers(len(images)))]
-        scale = float(rng.uniform(0.5, 1.0))
-        if min(image.shape[:2]) * scale >= size:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        crops.append(random_crop(rng, image, size))
+        crops.append(random_scaled_crop(rng, images, size))
         masks.append(training_mask(rng, size, size))
     mask = torch.from_numpy(np.stack(masks)[:, None].astype(np.float32))
     return to_nchw(crops), mask
@@ -57,7 +52,7 @@ def hole_loss(pred: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor) -> to
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser, iters=3000, batch=8, lr=5e-4)
-    parser.add_argument("--size", type=int, default=160)
+    parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--blocks", type=int, default=6)
     args = parser.parse_args(argv)

@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from restorer.damage import crack_mask, scratch_mask, speck_mask
 from restorer.models.archs.scratchnet import ScratchNet
-from restorer.training.data import random_crop, to_nchw
+from restorer.training.data import random_scaled_crop, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 
@@ -58,11 +58,7 @@ def paint_damage(rng: np.random.Generator, crop: np.ndarray) -> tuple[np.ndarray
 def make_batch(rng, images, batch: int, size: int):
     crops, masks = [], []
     for _ in range(batch):
-        image = images[int(rng.integers(len(images)))]
-        scale = float(rng.uniform(0.5, 1.0))
-        if min(image.shape[:2]) * scale >= size:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        damaged, mask = paint_damage(rng, random_crop(rng, image, size))
+        damaged, mask = paint_damage(rng, random_scaled_crop(rng, images, size))
         crops.append(damaged)
         masks.append(mask)
     return to_nchw(crops), torch.from_numpy(np.stack(masks)[:, None].astype(np.float32))
