@@ -26,6 +26,7 @@ def test_hint_click_moves_the_colour_towards_the_hint(qtbot, tmp_path, monkeypat
 
         monkeypatch.setattr(app.window, "pick_colour", lambda initial: (0.9, 0.1, 0.1))  # a red shirt
         app.window.viewer.set_tool("hint")
+        app.window.viewer.set_split(0.1)  # a click on the divider drags it; click on the result side
         click = app.window.viewer.image_to_widget(QPointF(80, 60)).toPoint()
         with qtbot.waitSignal(app.worker.finished, timeout=30000):
             qtbot.mouseClick(app.window.viewer, Qt.MouseButton.LeftButton, pos=click)

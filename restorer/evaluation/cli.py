@@ -43,6 +43,7 @@ def add_eval_parser(sub) -> None:
     col.add_argument("--data", type=Path, required=True)
     col.add_argument("--hints", type=int, default=10, help="hints per image for the hinted run (0: skip it)")
     col.add_argument("--saturation", type=float, default=1.0)
+    col.add_argument("--temperature", type=float, help="ColorNet's annealed-mean temperature (0: regression head)")
     col.add_argument("--json", action="store_true")
 
 
@@ -111,7 +112,8 @@ def command_eval(args: argparse.Namespace) -> int:
     if args.task == "colorize":
         from restorer.evaluation.colorize import evaluate_colorize
 
-        result = evaluate_colorize(args.data, hints=args.hints, saturation=args.saturation)
+        result = evaluate_colorize(args.data, hints=args.hints, saturation=args.saturation,
+                                   temperature=args.temperature)
         print(f"{Path(args.data).name}, {result['images']} images (PSNR RGB / colourfulness vs truth):")
         for method, label in (("gray", "grey"), ("model", "model"), ("hinted", f"{args.hints} hints")):
             if result.get(f"{method}_psnr") is not None:

@@ -49,9 +49,14 @@ def sample_hints(truth: np.ndarray, count: int, rng: np.random.Generator) -> tup
     return tuple(hints)
 
 
-def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0) -> dict:
+def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
+                      temperature: float | None = None) -> dict:
+    """`temperature` overrides ColorNet's annealed-mean temperature (0 = its regression head)."""
     rows = []
     context = StageContext()
+    if temperature is not None:
+        net, _ = context.model_manager().color_network()
+        net.temperature = temperature if temperature > 0 else None
     for index, (name, image) in enumerate(eval_images(folder)):
         truth = image.astype(np.float32) / 255.0
         gray = remove_colour(truth)
@@ -67,7 +72,7 @@ def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0)
         rows.append(row)
     truth_total = sum(r["truth_colorfulness"] for r in rows)
     summary: dict = {"task": "colorize", "data": str(folder), "hints": hints, "saturation": saturation,
-                     "images": len(rows)}
+                     "temperature": context.model_manager().color_network()[0].temperature, "images": len(rows)}
     for method in ("gray", "model", "hinted"):
         if method in rows[0]:
             summary[f"{method}_psnr"] = float(np.mean([r[method]["psnr"] for r in rows]))

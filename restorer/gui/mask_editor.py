@@ -120,7 +120,7 @@ class MaskEditor(BeforeAfterViewer):
         if event.button() == Qt.MouseButton.MiddleButton and self._before is not None:
             self._panning, self._last_pos = True, pos
             return
-        if self._tool == "hint" and event.button() == Qt.MouseButton.LeftButton and not on_divider and self._before:
+        if self._tool == "hint" and event.button() == Qt.MouseButton.LeftButton and not on_divider and self._before is not None:
             rel = self.widget_to_relative(pos)
             if 0 <= rel.x() <= 1 and 0 <= rel.y() <= 1:
                 self.hint_clicked.emit(rel.x(), rel.y())

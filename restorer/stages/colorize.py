@@ -24,6 +24,12 @@ _TYPICAL_CHROMA = 0.12
 
 
 _WORKING_SHORT_SIDE = 384
+# ColorNet's chroma is scaled by this at saturation 1.0. Where the network is unsure of a hue,
+# full-strength colour is more often wrong than right: on Kodak24 (grey baseline 22.49 dB) the
+# raw prediction scored 21.83 dB with 0.98 of the true colourfulness, x0.75 scored 22.82 dB with
+# 0.74, x0.6 23.25 dB with 0.60. 0.75 keeps colour lively (>= 0.7) and beats grey; the user's
+# saturation slider goes up from there.
+_MODEL_CHROMA_GAIN = 0.75
 
 
 def _sample(rgb: np.ndarray) -> np.ndarray:
@@ -72,6 +78,48 @@ def hint_planes(hints: tuple, height: int, width: int) -> np.ndarray:
     return planes
 
 
+# How far a hint's correction spreads: a Gaussian in distance (as a fraction of the working
+# image's short side) times a Gaussian in lightness difference (L* units), so it follows the
+# object the user clicked (a shirt of one tone) and stops at edges where the lightness changes.
+# Measured on Kodak24 with 10 random hints (no spreading: 23.79 dB): (0.12, 8) 24.01, (0.25, 8)
+# 24.20, (0.25, 15) 24.25, (0.5, 10) 24.30 dB. (0.25, 15) keeps a click's effect local to its
+# part of the photo, which matters more to a user than the last 0.05 dB.
+HINT_SPREAD_SPACE = 0.25
+HINT_SPREAD_LIGHT = 15.0
+
+
+def spread_hint_corrections(ab: np.ndarray, light: np.ndarray, hints: tuple, *,
+                            space: float | None = None, light_sigma: float | None = None) -> np.ndarray:
+    """Carry each hint's correction (hint chroma minus predicted chroma there) to similar pixels around it.
+
+    `ab` (H, W, 2) predicted a*b*, `light` (H, W) L* in 0..100, at working resolution. The network
+    already sees the hints, but a briefly trained one follows them only nearby; this makes one
+    click recolour the whole region of similar lightness around it. Returns the corrected a*b*.
+    """
+    from restorer.colorspace import rgb_to_lab
+
+    if not hints:
+        return ab
+    space = HINT_SPREAD_SPACE if space is None else space
+    light_sigma = HINT_SPREAD_LIGHT if light_sigma is None else light_sigma
+    h, w = light.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sigma_px = space * min(h, w)
+    total_weight = np.zeros((h, w), np.float32)
+    total_correction = np.zeros((h, w, 2), np.float32)
+    for x, y, r, g, b in hints:
+        target = rgb_to_lab(np.array([[[r, g, b]]], dtype=np.float32))[0, 0, 1:]
+        cx, cy = int(round(x * (w - 1))), int(round(y * (h - 1)))
+        correction = target - ab[cy, cx]
+        weight = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma_px**2)
+                        - (light - light[cy, cx]) ** 2 / (2 * light_sigma**2)).astype(np.float32)
+        total_weight += weight
+        total_correction += weight[..., None] * correction
+    # Weighted mean of the nearby corrections, faded out where no hint reaches.
+    reach = np.minimum(total_weight, 1.0)[..., None]
+    return ab + total_correction / np.maximum(total_weight, 1e-6)[..., None] * reach
+
+
 def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: StageContext) -> np.ndarray:
     """ColorNet chroma on the photo's own lightness; float32 (H, W, 3) in [0, 1]."""
     import cv2
@@ -89,7 +137,8 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     with torch.inference_mode(), runtime.autocast_context():
         ab = net(torch.from_numpy(light[None, None]).to(runtime.device),
                  torch.from_numpy(planes[None]).to(runtime.device))
-    ab = ab.float()[0].permute(1, 2, 0).cpu().numpy() * 110.0 * np.float32(saturation)
+    ab = ab.float()[0].permute(1, 2, 0).cpu().numpy() * np.float32(110.0 * _MODEL_CHROMA_GAIN * saturation)
+    ab = spread_hint_corrections(ab, light * 100.0, hints)
     lab[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_CUBIC)
     return lab_to_rgb(lab)
 

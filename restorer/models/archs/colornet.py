@@ -55,7 +55,10 @@ class ColorNet(nn.Module):
         centres = (torch.arange(GRID, dtype=torch.float32) + 0.5) / GRID * 2 - 1
         a, b = torch.meshgrid(centres, centres, indexing="ij")
         self.register_buffer("centres", torch.stack((a.reshape(-1), b.reshape(-1))), persistent=False)
-        self.temperature: float | None = 0.4
+        # T = 1 is the distribution's plain mean. Lower T (Zhang et al. use 0.38) is more vivid, but
+        # on Kodak24 it cost PSNR without adding needed colour: T 0.4 / 0.7 / 1.0 / regression head
+        # gave 21.08 / 21.44 / 21.83 / 21.51 dB at colourfulness 1.05 / 1.02 / 0.98 / 0.98.
+        self.temperature: float | None = 1.0
 
     def heads(self, light: torch.Tensor, hints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(regressed a*b* (N, 2, H, W) in [-1, 1], bin logits (N, GRID*GRID, H/2, W/2))."""
