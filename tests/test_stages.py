@@ -76,7 +76,7 @@ def test_inpaint_model_windows_reach_every_hole_pixel(monkeypatch):
 def test_inpaint_model_works_thick_holes_at_a_reduced_scale():
     mask = np.zeros((200, 200), bool)
     mask[50:150, 50:150] = True  # 50 px from its nearest edge
-    assert inpaint._working_scale(mask) == pytest.approx(16 / 50, rel=0.05)
+    assert inpaint._working_scale(mask) == pytest.approx(inpaint._MODEL_MAX_HOLE_RADIUS / 50, rel=0.05)
     thin = np.zeros((200, 200), bool)
     thin[100:104, :] = True
     assert inpaint._working_scale(thin) == 1.0
@@ -194,3 +194,21 @@ def test_inpaint_eval_masks_are_seeded_and_sized():
     assert np.array_equal(a, b) and 0 < a.mean() < 0.2
     blobs = blob_mask(np.random.default_rng(4), 120, 160)
     assert 0.05 <= blobs.mean() <= 0.35
+
+
+def test_inpaint_model_padding_never_shows_the_damage_as_context():
+    """A hole touching the bottom of a crop whose height is padded: the padding must stay hole."""
+    import torch
+
+    from restorer.models.precision import Runtime
+
+    def brightest_known(image, hole):  # fills the hole with the brightest pixel it is shown as known
+        known = torch.where(hole > 0, torch.zeros_like(image), image)
+        return torch.where(hole > 0, known.amax(dim=(2, 3), keepdim=True).expand_as(image), image)
+
+    rgb = np.full((37, 50, 3), 0.2, np.float32)
+    mask = np.zeros((37, 50), bool)
+    mask[30:, 10:20] = True
+    rgb[mask] = 1.0  # bright damage, down to the last row
+    out = inpaint.inpaint_model(rgb, mask, brightest_known, Runtime("cpu", None))
+    assert np.allclose(out[mask], 0.2)

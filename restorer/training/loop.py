@@ -116,6 +116,16 @@ def add_common_arguments(parser, *, iters: int, batch: int, lr: float) -> None:
     parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--init", type=Path, help="start from these weights (safetensors) instead of random ones")
+
+
+def load_initial(net: torch.nn.Module, path: Path | None) -> None:
+    """Continue training from a weights file (e.g. the bundled one); strict, so a wrong file fails loudly."""
+    if path is not None:
+        from safetensors.torch import load_file
+
+        net.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()}, strict=True)
+        print(f"starting from {path}", flush=True)
 
 
 def prepare(args) -> tuple:

@@ -10,9 +10,13 @@ Loss: L1 inside the hole (what the user will see) plus a smaller L1 over the
 whole crop, and L1 on horizontal and vertical differences inside the hole, so
 edges that cross a scratch continue instead of fading to a smear.
 
-Usage (the command recorded in weights/MANIFEST.md):
+Usage (the commands recorded in weights/MANIFEST.md: a first run, then a
+continuation on larger crops from its weights):
     python -m restorer.training.train_inpaint --data ../shared/data/train \
-        --iters 3000 --out weights/inpaintnet.safetensors
+        --iters 3000 --out /tmp/inpaintnet_stage1.safetensors
+    python -m restorer.training.train_inpaint --data ../shared/data/train \
+        --init /tmp/inpaintnet_stage1.safetensors --size 160 --lr 2e-4 --seed 1 \
+        --iters 2400 --out weights/inpaintnet.safetensors
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import torch
 from restorer.damage import training_mask
 from restorer.models.archs.inpaintnet import InpaintNet
 from restorer.training.data import random_scaled_crop, to_nchw
-from restorer.training.loop import Trainer, add_common_arguments, prepare
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, size: int):
@@ -58,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rng, images, device = prepare(args)
-    net = InpaintNet(args.width, args.blocks).to(device).to(memory_format=torch.channels_last).train()
+    net = InpaintNet(args.width, args.blocks)
+    load_initial(net, args.init)
+    net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
     meta = {"width": str(args.width), "blocks": str(args.blocks)}
     for step in range(args.iters):

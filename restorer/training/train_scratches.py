@@ -6,13 +6,15 @@ restorer.damage: scratches and cracks (bright where emulsion is gone, dark
 where dirt or a crease is), dust specks, at random opacity, with soft edges
 and a touch of grain on top, so the painted lines look scanned rather than
 drawn. A quarter of the crops stay undamaged: hair, eyelashes, wires, text and
-sparkling water are what the network must learn to leave alone. The target is
+sparkling water are what the network must learn to leave alone, and some
+crops get painted eyes with catchlights (a bright dot in a dark iris, the
+look-alike of a dust speck), never marked as damage. The target is
 the damage mask; loss is binary cross-entropy with extra weight on the rare
 damaged pixels, plus a soft Dice term so thin lines are not traded away.
 
 Usage (the command recorded in weights/MANIFEST.md):
     python -m restorer.training.train_scratches --data ../shared/data/train \
-        --iters 4000 --out weights/scratchnet.safetensors
+        --iters 2500 --out weights/scratchnet.safetensors
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ from restorer.training.data import random_scaled_crop, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 
+def paint_catchlights(rng: np.random.Generator, image: np.ndarray) -> None:
+    """Paint 1-4 eye-like look-alikes in place: a dark iris with a small bright reflection in it."""
+    h, w = image.shape[:2]
+    for _ in range(int(rng.integers(1, 5))):
+        radius = int(rng.integers(3, 11))
+        cx, cy = int(rng.integers(radius, w - radius)), int(rng.integers(radius, h - radius))
+        iris = float(rng.uniform(0.03, 0.3))
+        cv2.ellipse(image, (cx, cy), (radius, max(2, int(radius * rng.uniform(0.6, 1.0)))), 0, 0, 360, (iris,) * 3, -1)
+        glint = (cx + int(rng.integers(-radius // 2, radius // 2 + 1)), cy + int(rng.integers(-radius // 2, radius // 2 + 1)))
+        cv2.circle(image, glint, int(rng.integers(0, 3)), (float(rng.uniform(0.8, 1.0)),) * 3, -1)
+
+
 def paint_damage(rng: np.random.Generator, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(damaged uint8 RGB, bool mask) for a uint8 RGB crop."""
     h, w = crop.shape[:2]
@@ -37,6 +51,9 @@ def paint_damage(rng: np.random.Generator, crop: np.ndarray) -> tuple[np.ndarray
     if rng.random() < 0.5:
         gray = image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         image = np.repeat(gray[..., None], 3, axis=2)
+    image = np.ascontiguousarray(image)
+    if rng.random() < 0.3:
+        paint_catchlights(rng, image)  # before the damage: a scratch may still cross an eye
     mask = np.zeros((h, w), bool)
     if rng.random() < 0.75:
         kinds = (scratch_mask, crack_mask, speck_mask)
