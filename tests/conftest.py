@@ -51,7 +51,13 @@ def open_and_restore(qtbot, app, path: Path, recipe, timeout: int = 30000) -> No
     """In a running gui.app.Application: open `path`, use `recipe`, restore, wait until the result is shown."""
     with qtbot.waitSignal(app.worker.loaded, timeout=10000):
         app.open(str(path))
+    # The worker has emitted `loaded`; the app's queued slot that takes the photo may not have run yet.
+    qtbot.waitUntil(lambda: app.session.photo is not None and not app.session.busy, timeout=5000)
     app.set_recipe(recipe)
-    with qtbot.waitSignal(app.worker.finished, timeout=timeout):
-        app.restore()
+    finished, failures = [], []
+    app.worker.finished.connect(lambda *args: finished.append(args))
+    app.worker.failed.connect(failures.append)
+    app.restore()
+    qtbot.waitUntil(lambda: bool(finished or failures), timeout=timeout)
+    assert not failures, f"restoring failed: {failures[0]}"
     qtbot.waitUntil(lambda: app.session.result is not None and not app.session.busy, timeout=5000)
