@@ -11,6 +11,7 @@ large result.
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +24,37 @@ _FLOAT_OUTPUT_LIMIT = 16_000_000
 def tile_grid(length: int, tile: int) -> list[int]:
     """Start offsets of tiles of size `tile` covering [0, length)."""
     return list(range(0, max(length, 1), tile))
+
+
+@dataclass(frozen=True)
+class Window:
+    """One tile: its core [y, y_end) x [x, x_end), which is kept, inside [y0, y1) x [x0, x1),
+    the core plus up to `context` pixels on every side, clipped to the image, which is processed."""
+
+    y: int
+    x: int
+    y_end: int
+    x_end: int
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @property
+    def core_in_window(self) -> tuple[slice, slice]:
+        """The core's rows and columns within the processed window."""
+        return slice(self.y - self.y0, self.y_end - self.y0), slice(self.x - self.x0, self.x_end - self.x0)
+
+
+def windows(height: int, width: int, core: int, context: int) -> list[Window]:
+    """Raster-order tiles of side `core` covering the image, each with its clipped context."""
+    out = []
+    for y in tile_grid(height, core):
+        for x in tile_grid(width, core):
+            y_end, x_end = min(height, y + core), min(width, x + core)
+            out.append(Window(y, x, y_end, x_end, max(0, y - context), min(height, y_end + context),
+                              max(0, x - context), min(width, x_end + context)))
+    return out
 
 
 # Context each tile gets on every side. Measured on a photo with x4plus and our PSNR network
@@ -49,33 +81,28 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
         out_dtype = np.float32 if out_h * out_w <= _FLOAT_OUTPUT_LIMIT else np.uint16
     out = np.empty((out_h, out_w, 3), dtype=out_dtype)
     device = torch.device(runtime.device)
-    ys, xs = tile_grid(height, tile), tile_grid(width, tile)
-    total = len(ys) * len(xs)
-    done = 0
+    # Context only where the photo has pixels: at its border the network zero-pads,
+    # as it would in one pass, and a small photo costs no more than one pass.
+    grid = windows(height, width, tile, pad)
     with torch.inference_mode():
-        for y in ys:
-            for x in xs:
-                th, tw = min(tile, height - y), min(tile, width - x)
-                # Context only where the photo has pixels: at its border the network zero-pads,
-                # as it would in one pass, and a small photo costs no more than one pass.
-                y0, y1 = max(0, y - pad), min(height, y + th + pad)
-                x0, x1 = max(0, x - pad), min(width, x + tw + pad)
-                # A permuted view of numpy's HWC buffer has an odd batch stride that passes the
-                # channels_last check but halves oneDNN's speed: build a standard tensor instead.
-                patch = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1).contiguous()[None]
-                patch = patch.to(device).contiguous(memory_format=torch.channels_last)
-                with runtime.autocast_context():
-                    result = net(patch)
-                top, left = (y - y0) * scale, (x - x0) * scale
-                crop = result[0, :, top : top + th * scale, left : left + tw * scale]
-                crop = crop.float().clamp_(0.0, 1.0).permute(1, 2, 0).cpu().numpy()
-                target = out[y * scale : (y + th) * scale, x * scale : (x + tw) * scale]
-                if out_dtype == np.uint16:
-                    np.multiply(crop, 65535.0, out=crop)
-                    crop += 0.5
-                    target[...] = crop.astype(np.uint16)
-                else:
-                    target[...] = crop
-                done += 1
-                yield done / total
+        for done, win in enumerate(grid, start=1):
+            y, x, y0, y1, x0, x1 = win.y, win.x, win.y0, win.y1, win.x0, win.x1
+            th, tw = win.y_end - y, win.x_end - x
+            # A permuted view of numpy's HWC buffer has an odd batch stride that passes the
+            # channels_last check but halves oneDNN's speed: build a standard tensor instead.
+            patch = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1).contiguous()[None]
+            patch = patch.to(device).contiguous(memory_format=torch.channels_last)
+            with runtime.autocast_context():
+                result = net(patch)
+            top, left = (y - y0) * scale, (x - x0) * scale
+            crop = result[0, :, top : top + th * scale, left : left + tw * scale]
+            crop = crop.float().clamp_(0.0, 1.0).permute(1, 2, 0).cpu().numpy()
+            target = out[y * scale : (y + th) * scale, x * scale : (x + tw) * scale]
+            if out_dtype == np.uint16:
+                np.multiply(crop, 65535.0, out=crop)
+                crop += 0.5
+                target[...] = crop.astype(np.uint16)
+            else:
+                target[...] = crop
+            yield done / len(grid)
     return out

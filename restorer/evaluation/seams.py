@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from restorer.imaging import read_photo
 from restorer.stages import drain
 from restorer.tiling import run_tiled
 
@@ -28,8 +28,7 @@ def measure_seams(image_path: Path, *, alpha: float = 1.0, precision: str = "fp3
                   size: int = 192) -> dict:
     from restorer.models.manager import ModelManager
 
-    with Image.open(image_path) as im:
-        rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    rgb = read_photo(Path(image_path)).float_pixels()
     h, w = rgb.shape[:2]
     y0, x0 = max(0, (h - size) // 2), max(0, (w - size) // 2)
     crop = np.ascontiguousarray(rgb[y0 : y0 + size, x0 : x0 + size])

@@ -65,16 +65,22 @@ def is_black_and_white(rgb: np.ndarray) -> bool:
     return is_monochrome(rgb) or is_toned_monochrome(rgb)
 
 
-def hint_planes(hints: tuple, height: int, width: int) -> np.ndarray:
-    """(3, H, W) float32: a*/110, b*/110 and a mask, a 3x3 patch per hint at working resolution."""
+def hints_in_pixels(hints: tuple, height: int, width: int) -> list[tuple[int, int, np.ndarray]]:
+    """Each hint as (column, row, its a*b*) at a working resolution of `height` x `width`."""
     from restorer.colorspace import rgb_to_lab
 
+    if not hints:
+        return []
+    colours = rgb_to_lab(np.array([[h[2:] for h in hints]], dtype=np.float32).reshape(1, -1, 3))[0, :, 1:]
+    return [(int(round(h[0] * (width - 1))), int(round(h[1] * (height - 1))), ab) for h, ab in zip(hints, colours)]
+
+
+def hint_planes(hints: tuple, height: int, width: int) -> np.ndarray:
+    """(3, H, W) float32: a*/110, b*/110 and a mask, a 3x3 patch per hint at working resolution."""
     planes = np.zeros((3, height, width), dtype=np.float32)
-    for x, y, r, g, b in hints:
-        lab = rgb_to_lab(np.array([[[r, g, b]]], dtype=np.float32))[0, 0]
-        cx, cy = int(round(x * (width - 1))), int(round(y * (height - 1)))
+    for cx, cy, ab in hints_in_pixels(hints, height, width):
         ys, xs = slice(max(0, cy - 1), cy + 2), slice(max(0, cx - 1), cx + 2)
-        planes[0, ys, xs], planes[1, ys, xs], planes[2, ys, xs] = lab[1] / 110, lab[2] / 110, 1.0
+        planes[0, ys, xs], planes[1, ys, xs], planes[2, ys, xs] = ab[0] / 110, ab[1] / 110, 1.0
     return planes
 
 
@@ -96,8 +102,6 @@ def spread_hint_corrections(ab: np.ndarray, light: np.ndarray, hints: tuple, *,
     already sees the hints, but a briefly trained one follows them only nearby; this makes one
     click recolour the whole region of similar lightness around it. Returns the corrected a*b*.
     """
-    from restorer.colorspace import rgb_to_lab
-
     if not hints:
         return ab
     space = HINT_SPREAD_SPACE if space is None else space
@@ -107,9 +111,7 @@ def spread_hint_corrections(ab: np.ndarray, light: np.ndarray, hints: tuple, *,
     sigma_px = space * min(h, w)
     total_weight = np.zeros((h, w), np.float32)
     total_correction = np.zeros((h, w, 2), np.float32)
-    for x, y, r, g, b in hints:
-        target = rgb_to_lab(np.array([[[r, g, b]]], dtype=np.float32))[0, 0, 1:]
-        cx, cy = int(round(x * (w - 1))), int(round(y * (h - 1)))
+    for cx, cy, target in hints_in_pixels(hints, h, w):
         correction = target - ab[cy, cx]
         weight = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma_px**2)
                         - (light - light[cy, cx]) ** 2 / (2 * light_sigma**2)).astype(np.float32)

@@ -17,6 +17,7 @@ from restorer.errors import BadMask
 from restorer.imaging import Photo
 from restorer.recipe import InpaintSettings
 from restorer.stages import StageContext, StageGenerator
+from restorer.tiling import windows
 
 _FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 
@@ -74,14 +75,11 @@ def inpaint_lama(rgb: np.ndarray, mask: np.ndarray, net, device: str) -> np.ndar
         size = (max(8, int(h * scale)), max(8, int(w * scale)))
         image = F.interpolate(image, size=size, mode="area")
         hole = (F.interpolate(hole, size=size, mode="area") > 0).float()  # any touched pixel is a hole
-    ph, pw = (-image.shape[2]) % 8, (-image.shape[3]) % 8  # LaMa's down/up-sampling needs multiples of 8
-    # The padding copies the photo's damaged pixels too, so it must copy the hole with them:
-    # padding the mask with "known" would hand the network the damage as context.
-    image = F.pad(image, (0, pw, 0, ph), mode="reflect")
-    hole = F.pad(hole, (0, pw, 0, ph), mode="reflect")
+    sh, sw = image.shape[2:]
+    image, hole = _pad_with_hole(image, hole, 8, "reflect")  # LaMa's down/up-sampling needs multiples of 8
     with torch.inference_mode():
         out = net(image.to(device), hole.to(device)).float().cpu()
-    out = out[..., : out.shape[2] - ph, : out.shape[3] - pw]
+    out = out[..., :sh, :sw]
     if scale < 1.0:
         out = F.interpolate(out, size=(h, w), mode="bicubic", align_corners=False)
     return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
@@ -105,19 +103,29 @@ def _working_scale(mask: np.ndarray) -> float:
     return min(1.0, _MODEL_MAX_HOLE_RADIUS / max(radius, 1.0))
 
 
+def _pad_with_hole(image, hole, multiple: int, mode: str):
+    """Pad (N, C, H, W) image and hole on the bottom/right to multiples of `multiple`, the same way.
+
+    The padding copies the photo's damaged pixels too, so it must copy the hole with them:
+    padding the mask as "known" would hand the network the damage as context.
+    """
+    from torch.nn import functional as F
+
+    ph, pw = (-image.shape[2]) % multiple, (-image.shape[3]) % multiple
+    if ph or pw:
+        image = F.pad(image, (0, pw, 0, ph), mode=mode)
+        hole = F.pad(hole, (0, pw, 0, ph), mode=mode)
+    return image, hole
+
+
 def _model_pass(rgb: np.ndarray, mask: np.ndarray, net, runtime) -> np.ndarray:
     """One network pass on a float32 crop; returns the crop's prediction (H, W, 3)."""
     import torch
-    from torch.nn import functional as F
 
     h, w = mask.shape
-    ph, pw = (-h) % 4, (-w) % 4  # two stride-2 levels need multiples of 4
     image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].contiguous()
     hole = torch.from_numpy(mask.astype(np.float32))[None, None]
-    if ph or pw:
-        # Pad the hole exactly as the image: replicated damage must stay marked as damage.
-        image = F.pad(image, (0, pw, 0, ph), mode="replicate")
-        hole = F.pad(hole, (0, pw, 0, ph), mode="replicate")
+    image, hole = _pad_with_hole(image, hole, 4, "replicate")  # two stride-2 levels need multiples of 4
     device = torch.device(runtime.device)
     with torch.inference_mode(), runtime.autocast_context():
         out = net(image.to(device).contiguous(memory_format=torch.channels_last), hole.to(device))
@@ -145,28 +153,19 @@ def _model_windows(rgb: np.ndarray, mask: np.ndarray, net, runtime) -> np.ndarra
     if max(h, w) <= _MODEL_WINDOW:
         return _model_pass(rgb, mask, net, runtime)
     out = rgb.copy()
-    core = _MODEL_WINDOW - 2 * _MODEL_CONTEXT
-    for y in range(0, h, core):
-        for x in range(0, w, core):
-            y0, y1 = max(0, y - _MODEL_CONTEXT), min(h, y + core + _MODEL_CONTEXT)
-            x0, x1 = max(0, x - _MODEL_CONTEXT), min(w, x + core + _MODEL_CONTEXT)
-            window_mask = mask[y0:y1, x0:x1]
-            if not window_mask[y - y0 : y - y0 + core, x - x0 : x - x0 + core].any():
-                continue
-            # Later windows see the earlier ones' fill as known pixels: a hole across a window
-            # border continues what is already there instead of meeting it with a seam.
-            known = np.where(mask[y0:y1, x0:x1, None], out[y0:y1, x0:x1], rgb[y0:y1, x0:x1])
-            pred = _model_pass(known, window_mask & ~_filled(mask, y0, y1, x0, x1, y, x, core), net, runtime)
-            cy1, cx1 = min(h, y + core), min(w, x + core)
-            out[y:cy1, x:cx1] = pred[y - y0 : cy1 - y0, x - x0 : cx1 - x0]
+    filled = np.zeros_like(mask)
+    for win in windows(h, w, _MODEL_WINDOW - 2 * _MODEL_CONTEXT, _MODEL_CONTEXT):
+        rows, cols = slice(win.y0, win.y1), slice(win.x0, win.x1)
+        core = (slice(win.y, win.y_end), slice(win.x, win.x_end))
+        if not mask[core].any():
+            continue
+        # Earlier windows' fill counts as known: a hole across a window border continues
+        # what is already there instead of meeting it with a seam.
+        known = np.where(mask[rows, cols, None], out[rows, cols], rgb[rows, cols])
+        pred = _model_pass(known, mask[rows, cols] & ~filled[rows, cols], net, runtime)
+        out[core] = pred[win.core_in_window]
+        filled[core] = mask[core]
     return out
-
-
-def _filled(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int, y: int, x: int, core: int) -> np.ndarray:
-    """Within window [y0:y1, x0:x1], the hole pixels already filled by earlier windows (raster order)."""
-    rows, cols = np.mgrid[y0:y1, x0:x1]
-    earlier = (rows < y) | ((rows < y + core) & (cols < x))
-    return mask[y0:y1, x0:x1] & earlier
 
 
 def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> StageGenerator:

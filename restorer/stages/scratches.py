@@ -27,6 +27,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorer.tiling import windows
+
 
 def _responses(gray: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
@@ -89,17 +91,13 @@ def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float 
     threshold = float(np.log(1.0 / sensitivity))  # the logit of 1 / (1 + sensitivity)
     device = torch.device(runtime.device)
     with torch.inference_mode():
-        for y in range(0, h, _MODEL_TILE):
-            for x in range(0, w, _MODEL_TILE):
-                y0, y1 = max(0, y - _MODEL_CONTEXT), min(h, y + _MODEL_TILE + _MODEL_CONTEXT)
-                x0, x1 = max(0, x - _MODEL_CONTEXT), min(w, x + _MODEL_TILE + _MODEL_CONTEXT)
-                tile = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1)[None]
-                ph, pw = (-(y1 - y0)) % 8, (-(x1 - x0)) % 8
-                tile = F.pad(tile, (0, pw, 0, ph), mode="replicate").contiguous(memory_format=torch.channels_last)
-                with runtime.autocast_context():
-                    logits = net(tile.to(device)).float()[0, 0].cpu().numpy()
-                cy1, cx1 = min(h, y + _MODEL_TILE), min(w, x + _MODEL_TILE)
-                found[y:cy1, x:cx1] = logits[y - y0 : cy1 - y0, x - x0 : cx1 - x0] > threshold
+        for win in windows(h, w, _MODEL_TILE, _MODEL_CONTEXT):
+            tile = torch.from_numpy(np.ascontiguousarray(rgb[win.y0 : win.y1, win.x0 : win.x1])).permute(2, 0, 1)[None]
+            ph, pw = (-(win.y1 - win.y0)) % 8, (-(win.x1 - win.x0)) % 8  # three poolings
+            tile = F.pad(tile, (0, pw, 0, ph), mode="replicate").contiguous(memory_format=torch.channels_last)
+            with runtime.autocast_context():
+                logits = net(tile.to(device)).float()[0, 0].cpu().numpy()
+            found[win.y : win.y_end, win.x : win.x_end] = logits[win.core_in_window] > threshold
     if grow <= 0:
         return found
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
