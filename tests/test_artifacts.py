@@ -67,3 +67,25 @@ def test_psnr_b_penalises_blocking():
     assert blocking_effect_factor(np.clip(blocky, 0, 1)[..., 0] * 255) > 0
     assert psnr_b_y(np.clip(blocky, 0, 1), clean) < psnr_y(np.clip(blocky, 0, 1), clean)
     assert blocking_effect_factor(clean[..., 0] * 255) < 0.5
+
+
+def test_a_deepened_artifactnet_starts_exactly_where_the_trained_one_stands(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from restorer.models.archs.artifactnet import ArtifactNet
+    from restorer.training.train_artifacts import load_deepened
+
+    torch.manual_seed(0)
+    trained = ArtifactNet(8, 2).eval()
+    for param in trained.parameters():  # a zero tail would make any two nets agree
+        torch.nn.init.normal_(param, std=0.1)
+    save_file(trained.state_dict(), str(tmp_path / "trained.safetensors"))
+    deeper = ArtifactNet(8, 4).eval()
+    load_deepened(deeper, tmp_path / "trained.safetensors")
+    x, strength = torch.rand(1, 3, 16, 16), torch.full((1, 1, 16, 16), 0.5)
+    with torch.no_grad():
+        assert torch.allclose(deeper(x, strength), trained(x, strength), atol=1e-6)
+        assert not torch.equal(trained(x, strength), x)
+    with pytest.raises(SystemExit, match="cannot grow"):
+        load_deepened(ArtifactNet(8, 1), tmp_path / "trained.safetensors")

@@ -30,6 +30,29 @@ from restorer.training.degradations import add_gaussian_noise, add_poisson_noise
 from restorer.training.loop import Trainer, add_common_arguments, prepare
 
 
+def load_deepened(net: ArtifactNet, path) -> None:
+    """Start `net` from a trained ArtifactNet with as many or fewer residual blocks.
+
+    The trained blocks are copied in order; each extra block gets its second
+    convolution zeroed, so it starts as the identity and the deeper network
+    begins exactly where the trained one stands (Net2Net-style growth).
+    """
+    from safetensors.torch import load_file
+
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    trained_blocks = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("body."))
+    if trained_blocks > net.blocks or state["head.weight"].shape[0] != net.features:
+        raise SystemExit(f"{path}: {trained_blocks} blocks of {state['head.weight'].shape[0]} features "
+                         f"cannot grow into {net.blocks} blocks of {net.features}")
+    own = net.state_dict()
+    own.update(state)
+    for block in range(trained_blocks, net.blocks):
+        own[f"body.{block}.conv2.weight"].zero_()
+        own[f"body.{block}.conv2.bias"].zero_()
+    net.load_state_dict(own, strict=True)
+    print(f"starting from {path} ({trained_blocks} blocks grown to {net.blocks})", flush=True)
+
+
 def strength_for(quality: int | None, sigma: float) -> float:
     """The strength the stage will pass for this degradation (shared with inference)."""
     from_jpeg = 0.0 if quality is None else (95 - quality) / 90
@@ -87,7 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rng, images, device = prepare(args)
-    net = ArtifactNet(args.features, args.blocks).to(device).to(memory_format=torch.channels_last).train()
+    net = ArtifactNet(args.features, args.blocks)
+    if args.init is not None:
+        load_deepened(net, args.init)
+    net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=0.5)
     meta = {"features": str(args.features), "blocks": str(args.blocks)}
     for step in range(args.iters):
