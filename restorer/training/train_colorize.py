@@ -32,7 +32,7 @@ from torch.nn import functional as F
 from restorer.colorspace import rgb_to_lab
 from restorer.models.archs.colornet import GRID, ColorNet
 from restorer.training.data import random_crop
-from restorer.training.loop import Trainer, add_common_arguments, prepare
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare
 
 AB_SCALE = 110.0
 BINS = GRID  # the rebalancing histogram uses the network's own a*b* grid
@@ -80,7 +80,7 @@ def sample_hints(ab: np.ndarray, rng: np.random.Generator, count: int) -> np.nda
     return hints
 
 
-def make_batch(rng, images, batch: int, size: int):
+def make_batch(rng, images, batch: int, size: int, hint_p: float = 0.5, hint_mean: float = 8.0):
     lights, hints, targets = [], [], []
     for _ in range(batch):
         image = images[int(rng.integers(len(images)))]
@@ -92,7 +92,7 @@ def make_batch(rng, images, batch: int, size: int):
         crop = random_crop(rng, small, size, rotate=False).astype(np.float32) / 255.0
         lab = rgb_to_lab(crop)
         ab = lab[..., 1:] / AB_SCALE
-        count = 0 if rng.random() < 0.5 else int(min(30, rng.geometric(1 / 8)))
+        count = 0 if rng.random() < 1 - hint_p else int(min(30, rng.geometric(1 / hint_mean)))
         lights.append(film_lightness(lab[..., 0] / 100.0, rng)[None])
         hints.append(sample_hints(ab, rng, count))
         targets.append(ab.transpose(2, 0, 1))
@@ -124,16 +124,22 @@ def main(argv: list[str] | None = None) -> None:
     add_common_arguments(parser, iters=4000, batch=16, lr=5e-4)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--hint-p", type=float, default=0.5, help="share of crops that carry hints")
+    parser.add_argument("--hint-mean", type=float, default=8.0,
+                        help="mean number of hints on a crop that has them (geometric, at most 30)")
     args = parser.parse_args(argv)
 
     rng, images, device = prepare(args)
     weights = torch.from_numpy(chroma_weights(images, rng)).to(device)
     print(f"chroma weights {float(weights.min()):.2f}..{float(weights.max()):.2f}", flush=True)
-    net = ColorNet(args.width).to(device).to(memory_format=torch.channels_last).train()
+    net = ColorNet(args.width)
+    load_initial(net, args.init)
+    net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
     for step in range(args.iters):
         trainer.set_lr(step)
-        light, hints, target = (t.to(device) for t in make_batch(rng, images, args.batch, args.size))
+        batch = make_batch(rng, images, args.batch, args.size, args.hint_p, args.hint_mean)
+        light, hints, target = (t.to(device) for t in batch)
         with torch.autocast(device.type, dtype=torch.bfloat16):
             pred, logits = net.heads(light.contiguous(memory_format=torch.channels_last), hints)
         idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
