@@ -73,15 +73,15 @@ def test_eval_hints_are_seeded_and_carry_the_true_colour():
 
 def test_hint_corrections_spread_over_the_object_and_stop_at_its_edges():
     from restorer.colorspace import rgb_to_lab
-    from restorer.stages.colorize import spread_hint_corrections
+    from restorer.stages.colorize import hints_in_pixels, spread_hint_corrections
 
     light = np.full((64, 96), 60.0, np.float32)
     light[:, 28:32] = 20.0  # a dark post: the left and right walls share a lightness but not an object
     ab = np.zeros((64, 96, 2), np.float32)
     red = (0.8, 0.1, 0.1)
-    out = spread_hint_corrections(ab, light, ((20 / 95, 30 / 63, *red),))
+    out = spread_hint_corrections(ab, light, hints_in_pixels(((20 / 95, 30 / 63, *red),), 64, 96))
     target = rgb_to_lab(np.array([[red]], np.float32))[0, 0, 1:]
     assert np.allclose(out[30, 20], target, rtol=0.1)  # the clicked colour where it was given
     assert out[60, 2, 0] > 0.7 * target[0]  # the whole left wall follows, even its far corner
     assert out[30, 38, 0] < 0.2 * target[0]  # same lightness just behind the post: left nearly alone
-    assert np.array_equal(spread_hint_corrections(ab, light, ()), ab)
+    assert np.array_equal(spread_hint_corrections(ab, light, []), ab)

@@ -80,10 +80,10 @@ def hints_in_pixels(hints: tuple, height: int, width: int) -> list[tuple[int, in
     return [(int(round(h[0] * (width - 1))), int(round(h[1] * (height - 1))), ab) for h, ab in zip(hints, colours)]
 
 
-def hint_planes(hints: tuple, height: int, width: int) -> np.ndarray:
-    """(3, H, W) float32: a*/110, b*/110 and a mask, a 3x3 patch per hint at working resolution."""
+def hint_planes(placed: list[tuple[int, int, np.ndarray]], height: int, width: int) -> np.ndarray:
+    """(3, H, W) float32: a*/110, b*/110 and a mask, a 3x3 patch per hint (from `hints_in_pixels`)."""
     planes = np.zeros((3, height, width), dtype=np.float32)
-    for cx, cy, ab in hints_in_pixels(hints, height, width):
+    for cx, cy, ab in placed:
         ys, xs = slice(max(0, cy - 1), cy + 2), slice(max(0, cx - 1), cx + 2)
         planes[0, ys, xs], planes[1, ys, xs], planes[2, ys, xs] = ab[0] / 110, ab[1] / 110, 1.0
     return planes
@@ -100,19 +100,19 @@ HINT_REACH = 1.0
 HINT_EDGE = 3.0
 
 
-def spread_hint_corrections(ab: np.ndarray, light: np.ndarray, hints: tuple) -> np.ndarray:
+def spread_hint_corrections(ab: np.ndarray, light: np.ndarray,
+                            placed: list[tuple[int, int, np.ndarray]]) -> np.ndarray:
     """Carry each hint's correction (hint chroma minus predicted chroma there) over the object it is on.
 
-    `ab` (H, W, 2) predicted a*b*, `light` (H, W) L* in 0..100, at working resolution. The network
+    `ab` (H, W, 2) predicted a*b*, `light` (H, W) L* in 0..100, at working resolution; `placed` the
+    hints at that resolution (`hints_in_pixels`). The network
     already sees the hints, but a briefly trained one follows them only nearby; this makes one
     click recolour the whole object around it. Returns the corrected a*b*.
     """
     from restorer.stages.hint_spread import spread_corrections
 
-    if not hints:
+    if not placed:
         return ab
-    h, w = light.shape
-    placed = hints_in_pixels(hints, h, w)
     corrections = np.array([target - ab[cy, cx] for cx, cy, target in placed])
     field = spread_corrections(light, [(cx, cy) for cx, cy, _ in placed], corrections,
                                reach=HINT_REACH, edge_sigma=HINT_EDGE)
@@ -132,15 +132,15 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     scale = _WORKING_SHORT_SIDE / min(h, w)
     wh, ww = (max(16, int(round(h * scale / 16)) * 16), max(16, int(round(w * scale / 16)) * 16))
     light = cv2.resize(lab[..., 0], (ww, wh), interpolation=cv2.INTER_AREA) / 100.0
-    planes = hint_planes(hints, wh, ww)
+    placed = hints_in_pixels(hints, wh, ww)
+    planes = hint_planes(placed, wh, ww)
     with torch.inference_mode(), runtime.autocast_context():
         ab = net(torch.from_numpy(light[None, None]).to(runtime.device),
                  torch.from_numpy(planes[None]).to(runtime.device))
     ab = ab.float()[0].permute(1, 2, 0).cpu().numpy() * np.float32(110.0 * _MODEL_CHROMA_GAIN * saturation)
-    ab = spread_hint_corrections(ab, light * 100.0, hints)
+    ab = spread_hint_corrections(ab, light * 100.0, placed)
     lab[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_CUBIC)
     return lab_to_rgb(lab)
-
 
 
 def revive_faded(rgb: np.ndarray, saturation: float) -> np.ndarray:

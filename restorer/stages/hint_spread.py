@@ -100,9 +100,10 @@ def spread_corrections(light: np.ndarray, points: list[tuple[int, int]], values:
     of the short side; `edge_sigma` the lightness step (L* units) that counts as an object's edge.
     """
     h, w = light.shape
+    values = np.asarray(values, np.float64).reshape(len(points), -1)
     if not points:
         return np.zeros((h, w, values.shape[1]), np.float32)
-    values = np.asarray(values, np.float64)
+    light = light.astype(np.float32)
     # The pyramid: half the working resolution at the finest (chroma needs no more), halving
     # down to a couple of dozen pixels, where the long-range spreading converges in a few steps.
     sizes = []
@@ -114,7 +115,7 @@ def spread_corrections(light: np.ndarray, points: list[tuple[int, int]], values:
         side_h, side_w = max(1, side_h // 2), max(1, side_w // 2)
     field = np.zeros(sizes[-1] + (values.shape[1],))
     for side_h, side_w in reversed(sizes):
-        level_light = cv2.resize(light.astype(np.float32), (side_w, side_h), interpolation=cv2.INTER_AREA)
+        level_light = cv2.resize(light, (side_w, side_h), interpolation=cv2.INTER_AREA)
         if field.shape[:2] != (side_h, side_w):
             field = cv2.resize(field, (side_w, side_h), interpolation=cv2.INTER_LINEAR).reshape(side_h, side_w, -1)
         level_points = [(min(side_w - 1, int(cx * side_w / w)), min(side_h - 1, int(cy * side_h / h)))

@@ -11,9 +11,13 @@ The JPEG is applied to a larger crop that is then cut at a random offset, so
 the network sees every phase of the 8x8 block grid. The strength map the
 network receives is the degradation level: max((95 - q) / 90, sigma / 50).
 
-Usage (the command recorded in weights/MANIFEST.md):
+Usage (the commands recorded in weights/MANIFEST.md: a 10-block network, then
+grown to 20 blocks from its weights with --init and trained on):
     python -m restorer.training.train_artifacts --data ../shared/data/train \
-        --iters 3000 --out weights/artifactnet.safetensors
+        --iters 6000 --out weights/artifactnet.safetensors
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --init weights/artifactnet.safetensors --blocks 20 --lr 2e-4 --seed 1 \
+        --iters 9000 --out weights/artifactnet.safetensors
 """
 
 from __future__ import annotations
@@ -39,13 +43,15 @@ def load_deepened(net: ArtifactNet, path) -> None:
     """
     from safetensors.torch import load_file
 
-    state = {k: v.float() for k, v in load_file(str(path)).items()}
-    trained_blocks = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("body."))
-    if trained_blocks > net.blocks or state["head.weight"].shape[0] != net.features:
-        raise SystemExit(f"{path}: {trained_blocks} blocks of {state['head.weight'].shape[0]} features "
+    from restorer.models.archs.artifactnet import from_state_dict
+
+    trained = from_state_dict(load_file(str(path)))
+    trained_blocks = trained.blocks
+    if trained_blocks > net.blocks or trained.features != net.features:
+        raise SystemExit(f"{path}: {trained_blocks} blocks of {trained.features} features "
                          f"cannot grow into {net.blocks} blocks of {net.features}")
     own = net.state_dict()
-    own.update(state)
+    own.update(trained.state_dict())
     for block in range(trained_blocks, net.blocks):
         own[f"body.{block}.conv2.weight"].zero_()
         own[f"body.{block}.conv2.bias"].zero_()

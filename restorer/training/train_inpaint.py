@@ -10,13 +10,16 @@ Loss: L1 inside the hole (what the user will see) plus a smaller L1 over the
 whole crop, and L1 on horizontal and vertical differences inside the hole, so
 edges that cross a scratch continue instead of fading to a smear.
 
-Usage (the commands recorded in weights/MANIFEST.md: a first run, then a
-continuation on larger crops from its weights):
+Usage (the commands recorded in weights/MANIFEST.md: a first run, then two
+continuations on larger crops, each from the previous weights):
     python -m restorer.training.train_inpaint --data ../shared/data/train \
         --iters 3000 --out /tmp/inpaintnet_stage1.safetensors
     python -m restorer.training.train_inpaint --data ../shared/data/train \
         --init /tmp/inpaintnet_stage1.safetensors --size 160 --lr 2e-4 --seed 1 \
-        --iters 2400 --out weights/inpaintnet.safetensors
+        --iters 2400 --out /tmp/inpaintnet_stage2.safetensors
+    python -m restorer.training.train_inpaint --data ../shared/data/train \
+        --init /tmp/inpaintnet_stage2.safetensors --size 160 --lr 1.5e-4 --seed 2 \
+        --iters 3000 --out weights/inpaintnet.safetensors
 """
 
 from __future__ import annotations
