@@ -66,3 +66,15 @@ def test_the_model_detector_tiles_cover_the_whole_photo(monkeypatch):
     found = scratches.detect_scratches_model(rgb, bright_red_is_damage, Runtime("cpu", None), grow=0)
     expected = rgb[..., 0] > 0.5
     assert len(shapes) == 12 and np.array_equal(found, expected)
+
+
+def test_proposal_growth_widens_real_marks_by_two_pixels_and_tiny_ones_by_one():
+    from restorer.stages.scratches import grow_proposal
+
+    found = np.zeros((40, 60), bool)
+    found[10, 10] = True  # a one-pixel mark: a half-suspected catchlight
+    found[20, 30:40] = True  # a ten-pixel scratch
+    grown = grow_proposal(found, 2)
+    assert grown[10, 9:12].all() and not grown[10, 8] and not grown[8, 10]  # one pixel around the tiny mark
+    assert grown[18, 30:40].all() and grown[22, 30:40].all() and not grown[17, 35]  # two around the scratch
+    assert np.array_equal(grow_proposal(found, 0), found)

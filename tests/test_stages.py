@@ -73,13 +73,33 @@ def test_inpaint_model_windows_reach_every_hole_pixel(monkeypatch):
     assert np.array_equal(out[~mask], rgb[~mask])
 
 
-def test_inpaint_model_works_thick_holes_at_a_reduced_scale():
+def test_inpaint_model_works_thick_holes_at_reduced_scales_and_thin_ones_once():
+    import torch
+
+    from restorer.models.precision import Runtime
+
     mask = np.zeros((200, 200), bool)
     mask[50:150, 50:150] = True  # 50 px from its nearest edge
-    assert inpaint._working_scale(mask) == pytest.approx(inpaint._MODEL_MAX_HOLE_RADIUS / 50, rel=0.05)
+    expected = [r / 50 for r in inpaint._MODEL_HOLE_RADII]
+    assert inpaint.working_scales(mask) == pytest.approx(expected, rel=0.05)
     thin = np.zeros((200, 200), bool)
     thin[100:104, :] = True
-    assert inpaint._working_scale(thin) == 1.0
+    assert inpaint.working_scales(thin) == [1.0] * len(inpaint._MODEL_HOLE_RADII)
+
+    sizes = []
+
+    def fake_net(image, hole):  # fills the hole with a value that depends on the working size
+        sizes.append(int(image.shape[-1]))
+        return torch.where(hole > 0, torch.full_like(image, image.shape[-1] / 1000), image)
+
+    rgb = np.full((200, 200, 3), 0.5, np.float32)
+    out = inpaint.inpaint_model(rgb, mask, fake_net, Runtime("cpu", None))
+    assert len(sizes) == len(set(expected)) and max(sizes) < 200  # one pass per scale, all reduced
+    centre = out[100, 100]
+    assert centre == pytest.approx(np.full(3, np.mean(sizes) / 1000), abs=0.01)  # the fills' mean
+    sizes.clear()
+    inpaint.inpaint_model(rgb, thin, fake_net, Runtime("cpu", None))
+    assert sizes == [200]  # a thin hole: a single full-resolution pass
 
 
 def test_inpaint_rejects_a_mask_of_the_wrong_size():

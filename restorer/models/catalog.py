@@ -33,7 +33,7 @@ CATALOG: dict[str, ModelEntry] = {
                    sha256="4ed7bc7de454887693b593f2dd35db6be6245cf2d18dac94769ff1d1b40753e8", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-inpaint", "Restorer hole filler (InpaintNet, Fourier convolutions)", "InpaintNet", "bundled",
                    filename="inpaintnet.safetensors",
-                   sha256="7b4929135bfe55205cdcb2abde6ba86234fb1e4577861803ba06a798203a6ec9", licence="MIT (trained by the Restorer project)"),
+                   sha256="ae44ba80e38905b032cbd520446419b2ff45f9247d89f24c3efefbb4a8970918", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-scratches", "Restorer scratch and dust detector (ScratchNet)", "ScratchNet", "bundled",
                    filename="scratchnet.safetensors",
                    sha256="dc01c89c35bf9ad757345da27b519fdc8b85e7e76df336629a6e8b0574b9361c", licence="MIT (trained by the Restorer project)"),

@@ -74,13 +74,37 @@ _MODEL_TILE = 512
 _MODEL_CONTEXT = 48  # beyond ScratchNet's receptive field radius (~45 px)
 
 
-def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float = 1.0, grow: int = 1) -> np.ndarray:
+# Real cracks and dust carry a shaded rim the network marks only partly. A fill takes its colour
+# from the pixels just outside the mask, so an unmarked rim comes back as a grey disc where a
+# white speck was (the cheek in old_photos/.../old_w_scratch/a.png) and as a glossy ghost of a
+# wide crack. Grown by 1 px the speck still shows as a grey disc; by 2 px it is gone and the
+# crack is a faint smear; 3 px smooths the crack's neighbourhood into a visible blob. Marks of
+# a few pixels only (a catchlight the network half-suspects, the tiniest dust) grow by 1 px:
+# growing those by 2 would put a third of a small eye's highlight under the brush.
+PROPOSAL_GROWTH = 2
+_SMALL_MARK_PIXELS = 5
+
+
+def grow_proposal(found: np.ndarray, grow: int) -> np.ndarray:
+    """Dilate a bool mask by `grow` px, but marks under _SMALL_MARK_PIXELS pixels by at most 1 px."""
+    if grow <= 0:
+        return found
+    disc = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)  # noqa: E731
+    marks = found.astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    large = (stats[:, cv2.CC_STAT_AREA] >= _SMALL_MARK_PIXELS)[labels] & found
+    grown = cv2.dilate(marks, disc(min(1, grow))) > 0
+    if grow > 1:
+        grown |= cv2.dilate(large.astype(np.uint8), disc(grow)) > 0
+    return grown
+
+
+def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float = 1.0,
+                           grow: int = PROPOSAL_GROWTH) -> np.ndarray:
     """ScratchNet's proposal, run in overlapping tiles so memory stays bounded on large scans.
 
-    The proposal is grown by `grow` pixels: real cracks carry a shaded rim the network marks
-    only partly, and filling that rim too is what makes a crack disappear (seen on
-    old_photos/.../old_w_scratch/a.png). On synthetic hard-edged scratches the growth costs
-    precision (Kodak24: 0.58 -> 0.37 at recall 0.95 -> 0.97); `grow=0` gives the raw mask.
+    The proposal is grown by `grow` pixels, tiny marks by one (PROPOSAL_GROWTH says why). On synthetic hard-edged
+    scratches the growth costs precision (see README); `grow=0` gives the raw mask.
     """
     import torch
     from torch.nn import functional as F
@@ -98,14 +122,11 @@ def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float 
             with runtime.autocast_context():
                 logits = net(tile.to(device)).float()[0, 0].cpu().numpy()
             found[win.y : win.y_end, win.x : win.x_end] = logits[win.core_in_window] > threshold
-    if grow <= 0:
-        return found
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
-    return cv2.dilate(found.astype(np.uint8), kernel) > 0
+    return grow_proposal(found, grow)
 
 
 def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0, engine: str = "auto",
-                     models=None, grow: int = 1) -> np.ndarray:
+                     models=None, grow: int = PROPOSAL_GROWTH) -> np.ndarray:
     """Proposed damage mask for a photo; `sensitivity` > 1 finds fainter damage.
 
     `engine` "auto" uses ScratchNet when its weights are installed (from `models`, a
