@@ -102,7 +102,7 @@ _MODEL_CONTEXT = 64
 
 
 def working_scales(mask: np.ndarray) -> list[float]:
-    """One scale (<= 1) per radius in _MODEL_HOLE_RADII: each brings the hole's thickest part down to that radius."""
+    """One scale (<= 1) per radius in _MODEL_HOLE_RADII, each bringing the hole's thickest part down to it."""
     radius = float(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3).max())
     return [min(1.0, limit / max(radius, 1.0)) for limit in _MODEL_HOLE_RADII]
 

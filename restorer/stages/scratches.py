@@ -91,7 +91,7 @@ def grow_proposal(found: np.ndarray, grow: int) -> np.ndarray:
         return found
     disc = lambda r: cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)  # noqa: E731
     marks = found.astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
     large = (stats[:, cv2.CC_STAT_AREA] >= _SMALL_MARK_PIXELS)[labels] & found
     grown = cv2.dilate(marks, disc(min(1, grow))) > 0
     if grow > 1:
@@ -103,8 +103,9 @@ def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float 
                            grow: int = PROPOSAL_GROWTH) -> np.ndarray:
     """ScratchNet's proposal, run in overlapping tiles so memory stays bounded on large scans.
 
-    The proposal is grown by `grow` pixels, tiny marks by one (PROPOSAL_GROWTH says why). On synthetic hard-edged
-    scratches the growth costs precision (see README); `grow=0` gives the raw mask.
+    The proposal is grown by `grow` pixels, tiny marks by one (PROPOSAL_GROWTH says why). On
+    synthetic hard-edged scratches the growth costs precision (see README); `grow=0` gives the
+    raw mask.
     """
     import torch
     from torch.nn import functional as F
