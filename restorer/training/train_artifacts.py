@@ -12,12 +12,15 @@ the network sees every phase of the 8x8 block grid. The strength map the
 network receives is the degradation level: max((95 - q) / 90, sigma / 50).
 
 Usage (the commands recorded in weights/MANIFEST.md: a 10-block network, then
-grown to 20 blocks from its weights with --init and trained on):
+grown to 20 blocks from its weights with --init and trained on, twice):
     python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --iters 6000 --out /tmp/artifactnet_stage1.safetensors
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --init /tmp/artifactnet_stage1.safetensors --blocks 20 --lr 2e-4 --seed 1 \
+        --iters 9000 --out /tmp/artifactnet_stage2.safetensors
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --init /tmp/artifactnet_stage2.safetensors --blocks 20 --lr 1.5e-4 --seed 2 \
         --iters 6000 --out weights/artifactnet.safetensors
-    python -m restorer.training.train_artifacts --data ../shared/data/train \
-        --init weights/artifactnet.safetensors --blocks 20 --lr 2e-4 --seed 1 \
-        --iters 9000 --out weights/artifactnet.safetensors
 """
 
 from __future__ import annotations
