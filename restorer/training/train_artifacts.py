@@ -49,17 +49,16 @@ def load_deepened(net: ArtifactNet, path) -> None:
     from restorer.models.archs.artifactnet import from_state_dict
 
     trained = from_state_dict(load_file(str(path)))
-    trained_blocks = trained.blocks
-    if trained_blocks > net.blocks or trained.features != net.features:
-        raise SystemExit(f"{path}: {trained_blocks} blocks of {trained.features} features "
+    if trained.blocks > net.blocks or trained.features != net.features:
+        raise SystemExit(f"{path}: {trained.blocks} blocks of {trained.features} features "
                          f"cannot grow into {net.blocks} blocks of {net.features}")
     own = net.state_dict()
     own.update(trained.state_dict())
-    for block in range(trained_blocks, net.blocks):
+    for block in range(trained.blocks, net.blocks):
         own[f"body.{block}.conv2.weight"].zero_()
         own[f"body.{block}.conv2.bias"].zero_()
     net.load_state_dict(own, strict=True)
-    print(f"starting from {path} ({trained_blocks} blocks grown to {net.blocks})", flush=True)
+    print(f"starting from {path} ({trained.blocks} blocks grown to {net.blocks})", flush=True)
 
 
 def strength_for(quality: int | None, sigma: float) -> float:
