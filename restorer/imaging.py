@@ -3,8 +3,9 @@
 The one colour convention inside Restorer is RGB float32 (H, W, 3) in [0, 1].
 `read_photo` applies the EXIF orientation, so pixels are always upright, and
 remembers the file's EXIF (orientation reset to 1), ICC profile, DPI, bit
-depth, alpha channel and, for JPEGs, the quantisation tables. `write_photo`
-carries all of that to the new file, writes it atomically (temporary file in
+depth, alpha channel and, for JPEGs, the quantisation tables and block
+layout. `write_photo` carries all of that to the new file (not the JPEG
+details, which describe the old file), writes it atomically (temporary file in
 the same folder, then rename) and refuses to overwrite the original.
 
 16-bit PNG and TIFF scans are decoded with OpenCV (Pillow reads 48-bit RGB as
@@ -39,6 +40,47 @@ _EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
+class JpegLayout:
+    """How a JPEG file coded its pixels, so a restoration can stay consistent with the file.
+
+    `height` x `width` is the image in the file's own orientation; `orientation` the EXIF
+    orientation `read_photo` applied to make it upright. `luma_table` / `chroma_table` index
+    PhotoMetadata.jpeg_quantization (chroma None for a greyscale file); `chroma_step` is
+    (rows, columns) of luma per chroma sample: (2, 2) for 4:2:0, (1, 2) for 4:2:2, (1, 1) for 4:4:4.
+    """
+
+    height: int
+    width: int
+    luma_table: int
+    chroma_table: int | None
+    chroma_step: tuple[int, int]
+    orientation: int = 1
+
+
+def jpeg_layout_of(image: Image.Image, orientation: int = 1) -> JpegLayout | None:
+    """The layout of an opened JPEG in Pillow, or None where it is not plain YCbCr or greyscale.
+
+    Adobe RGB-coded and CMYK files, and chroma sampled other than by 1 or 2 per axis, get None:
+    their pixels are not the YCbCr planes the consistency projection reasons about.
+    """
+    layers = getattr(image, "layer", None)
+    tables = getattr(image, "quantization", None)
+    if image.format != "JPEG" or not layers or not tables:
+        return None
+    if image.mode == "L" and len(layers) == 1:
+        return JpegLayout(image.height, image.width, int(layers[0][3]), None, (1, 1), orientation)
+    if image.mode != "RGB" or len(layers) != 3 or image.info.get("adobe_transform") == 0:
+        return None
+    (_, luma_h, luma_v, luma_table), (_, cb_h, cb_v, chroma_table), (_, cr_h, cr_v, cr_table) = layers
+    if (cb_h, cb_v, chroma_table) != (cr_h, cr_v, cr_table) or luma_h % cb_h or luma_v % cb_v:
+        return None
+    step = (luma_v // cb_v, luma_h // cb_h)
+    if not set(step) <= {1, 2} or {luma_table, chroma_table} - set(tables):
+        return None
+    return JpegLayout(image.height, image.width, int(luma_table), int(chroma_table), step, orientation)
+
+
+@dataclass(frozen=True)
 class PhotoMetadata:
     """What a file said about itself besides its pixels."""
 
@@ -50,6 +92,7 @@ class PhotoMetadata:
     exif: bytes | None = None
     dpi: tuple[float, float] | None = None
     jpeg_quantization: dict[int, list[int]] | None = None
+    jpeg_layout: JpegLayout | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,7 +162,8 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
     alpha = None
     if bit_depth == 16 or image.mode in ("I", "F"):
         rgb, alpha = _decode_high_depth(path, image)
-        rgb, alpha = _orient(rgb, orientation), (None if alpha is None else _orient(alpha, orientation))
+        rgb = apply_orientation(rgb, orientation)
+        alpha = None if alpha is None else apply_orientation(alpha, orientation)
     else:
         upright = ImageOps.exif_transpose(image) if orientation != 1 else image
         if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
@@ -139,6 +183,7 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         exif=_exif_without_orientation(image),
         dpi=_dpi(image),
         jpeg_quantization=getattr(image, "quantization", None) if image.format == "JPEG" else None,
+        jpeg_layout=jpeg_layout_of(image, int(orientation)),
     )
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
 
@@ -183,7 +228,7 @@ def _decode_high_depth(path: Path, image: Image.Image) -> tuple[np.ndarray, np.n
     return np.ascontiguousarray(np.clip(pixels, 0.0, 1.0)), alpha
 
 
-def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """Apply an EXIF orientation (1..8) to an (H, W[, C]) array."""
     ops = {
         2: lambda a: a[:, ::-1],

@@ -60,6 +60,35 @@ def test_auto_leaves_a_clean_photo_alone():
     assert np.array_equal(result.pixels, photo.pixels)
 
 
+def _luma_levels(rgb: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    from restorer.stages.jpeg_consistency import _TO_YCC, _block_dct
+
+    return _block_dct((rgb.astype(np.float64) * 255.0) @ _TO_YCC[0].astype(np.float64) - 128) / steps
+
+
+def test_model_result_on_a_heavy_jpeg_stays_consistent_with_the_file(tmp_path):
+    path = tmp_path / "heavy.jpg"
+    Image.fromarray(_textured()).save(path, quality=12)
+    photo = read_photo(path)
+    result, note = drain(artifacts.run(photo, ArtifactsSettings(engine="model"), StageContext()))
+    assert "consistent with the JPEG" in note
+    steps = np.asarray(photo.metadata.jpeg_quantization[0], np.float64).reshape(8, 8)
+    k = np.round(_luma_levels(photo.pixels, steps))
+    inside = np.abs(_luma_levels(result.pixels, steps) - k) <= 0.5 + 1e-3
+    assert inside.mean() > 0.995  # (the last few: pixels clipped at black or white after the projection)
+    assert not np.allclose(result.pixels, photo.pixels, atol=2 / 255)  # and the model did restore
+
+
+def test_a_noisy_jpeg_is_not_pulled_back_towards_its_noise(tmp_path):
+    rng = np.random.default_rng(3)
+    noisy = np.clip(gradient_photo(128, 128) * 255 + rng.normal(0, 20, (128, 128, 3)), 0, 255).astype(np.uint8)
+    path = tmp_path / "noisy.jpg"
+    Image.fromarray(noisy).save(path, quality=92)
+    photo = read_photo(path)
+    result, note = drain(artifacts.run(photo, ArtifactsSettings(engine="model"), StageContext()))
+    assert "consistent" not in note and "noise sigma" in note
+
+
 def test_psnr_b_penalises_blocking():
     clean = gradient_photo(64, 64)
     blocky = clean.copy()

@@ -16,7 +16,7 @@ from PIL import Image
 
 from restorer.evaluation.datasets import eval_images
 from restorer.evaluation.metrics import psnr_b_y, psnr_rgb, psnr_y, ssim_y
-from restorer.imaging import Photo, PhotoMetadata
+from restorer.imaging import Photo, PhotoMetadata, jpeg_layout_of
 from restorer.recipe import ArtifactsSettings
 from restorer.stages import StageContext, drain
 from restorer.stages import artifacts as stage
@@ -30,7 +30,8 @@ def degrade(image: np.ndarray, *, quality: int | None, sigma: float | None, seed
         buffer.seek(0)
         with Image.open(buffer) as jpeg:
             pixels = np.asarray(jpeg.convert("RGB"), dtype=np.float32) / 255.0
-            return Photo(pixels, PhotoMetadata(format="JPEG", jpeg_quantization=jpeg.quantization))
+            return Photo(pixels, PhotoMetadata(format="JPEG", jpeg_quantization=jpeg.quantization,
+                                                 jpeg_layout=jpeg_layout_of(jpeg)))
     rng = np.random.default_rng(seed)
     noisy = image.astype(np.float32) + rng.normal(0, sigma, image.shape).astype(np.float32)
     return Photo(np.clip(np.round(noisy), 0, 255).astype(np.float32) / 255.0)

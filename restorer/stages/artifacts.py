@@ -5,6 +5,9 @@ in tiles. Classic engine (the baseline): OpenCV's non-local means on 8-bit
 tiles. Both add their correction to the full-precision pixels, so 16-bit
 scans keep their depth where nothing needed fixing.
 
+For JPEGs whose compression is the main damage, the model's result is then
+projected back into the file's quantisation intervals (jpeg_consistency).
+
 Strength is 0..100. `auto` derives it from the file's JPEG quantisation
 tables and the image's noise level, on the scale the model was trained with:
 max((95 - quality) / 90, sigma / 50).
@@ -19,6 +22,7 @@ from restorer.imaging import Photo
 from restorer.recipe import ArtifactsSettings
 from restorer.stages import StageContext, StageGenerator
 from restorer.stages.estimate import estimate_jpeg_quality, estimate_noise_sigma
+from restorer.stages.jpeg_consistency import project_to_jpeg
 
 _TILE = 512
 _MARGIN = 24  # > search window radius (10) + template radius (3), so tiles agree at seams
@@ -47,6 +51,18 @@ def _auto(photo: Photo) -> tuple[int, str, str]:
     if quality is not None:
         parts.insert(0, f"JPEG quality {quality}")
     return strength, f"auto strength {strength} ({', '.join(parts)})", driver
+
+
+def _jpeg_dominates(photo: Photo, auto_driver: str | None) -> bool:
+    """True for a JPEG whose compression, not noise, is the main damage (`auto_driver`: `_auto`'s, if run).
+
+    Only then is the file's quantisation a constraint the wanted result meets: under heavy
+    noise the pre-compression photo was noisy itself, and pulling back towards it re-adds noise.
+    """
+    meta = photo.metadata
+    if meta.jpeg_layout is None or not meta.jpeg_quantization:
+        return False
+    return (auto_driver or _auto(photo)[2]) == "jpeg"
 
 
 def denoise_model(rgb: np.ndarray, strength: int, context: StageContext) -> StageGenerator:
@@ -79,8 +95,10 @@ def denoise_nlm(rgb: np.ndarray, h: float) -> np.ndarray:
 
 
 def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> StageGenerator:
+    auto_driver = None
     if settings.strength == "auto":
         strength, note, driver = _auto(photo)
+        auto_driver = driver
     else:
         strength, note, driver = int(settings.strength), f"strength {settings.strength}", "noise"
     if strength == 0:
@@ -89,6 +107,9 @@ def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> Sta
     src = photo.float_pixels()
     if settings.engine == "model":
         out = yield from denoise_model(src, strength, context)
+        if _jpeg_dominates(photo, auto_driver):
+            out = project_to_jpeg(out, src, photo.metadata.jpeg_quantization, photo.metadata.jpeg_layout)
+            note += "; kept consistent with the JPEG's quantisation"
         return photo.with_pixels(out), note
     out = np.empty_like(src)
     height, width = src.shape[:2]

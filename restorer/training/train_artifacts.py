@@ -12,7 +12,8 @@ the network sees every phase of the 8x8 block grid. The strength map the
 network receives is the degradation level: max((95 - q) / 90, sigma / 50).
 
 Usage (the commands recorded in weights/MANIFEST.md: a 10-block network, then
-grown to 20 blocks from its weights with --init and trained on, twice):
+grown to 20 blocks from its weights with --init and trained on three times,
+the last with a squared-error term):
     python -m restorer.training.train_artifacts --data ../shared/data/train \
         --iters 6000 --out /tmp/artifactnet_stage1.safetensors
     python -m restorer.training.train_artifacts --data ../shared/data/train \
@@ -20,7 +21,10 @@ grown to 20 blocks from its weights with --init and trained on, twice):
         --iters 9000 --out /tmp/artifactnet_stage2.safetensors
     python -m restorer.training.train_artifacts --data ../shared/data/train \
         --init /tmp/artifactnet_stage2.safetensors --blocks 20 --lr 1.5e-4 --seed 2 \
-        --iters 6000 --out weights/artifactnet.safetensors
+        --iters 6000 --out /tmp/artifactnet_stage3.safetensors
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --init /tmp/artifactnet_stage3.safetensors --blocks 20 --lr 1e-4 --seed 3 \
+        --iters 8000 --mse 10 --out weights/artifactnet.safetensors
 """
 
 from __future__ import annotations
@@ -115,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--mse", type=float, default=0.0,
+                        help="weight of a squared-error term added to L1 (PSNR is a squared-error measure)")
     args = parser.parse_args(argv)
 
     rng, images, device = prepare(args)
@@ -130,7 +136,11 @@ def main(argv: list[str] | None = None) -> None:
         noisy = noisy.to(device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16):
             out = net(noisy, strength.to(device))
-        trainer.step(step, F.l1_loss(out.float(), clean.to(device)), meta)
+        out, clean = out.float(), clean.to(device)
+        loss = F.l1_loss(out, clean)
+        if args.mse:
+            loss = loss + args.mse * F.mse_loss(out, clean)
+        trainer.step(step, loss, meta)
     trainer.close()
 
 

@@ -24,7 +24,7 @@ from restorer.models.archs.rrdbnet import from_state_dict
 from restorer.models.packaged import realesrgan_x4plus_state
 from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import bicubic_downscale, mild_scan_degradation
-from restorer.training.loop import Trainer, add_common_arguments, prepare
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, lr_size: int, degrade_p: float):
@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     rng, images, device = prepare(args)
-    net = from_state_dict(realesrgan_x4plus_state()).to(device).to(memory_format=torch.channels_last).train()
+    net = from_state_dict(realesrgan_x4plus_state())
+    # --init continues an earlier run (same architecture, so it still shares x4plus as its starting point).
+    load_initial(net, args.init)
+    net = net.to(device).to(memory_format=torch.channels_last).train()
     # EMA without warm-up: training starts from x4plus, already a good model.
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=args.warmup, ema_decay=args.ema, ema_warmup=False)
     for step in range(args.iters):
