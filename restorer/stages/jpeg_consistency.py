@@ -27,6 +27,7 @@ upright, the same size; the result is float32 RGB in [0, 1].
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from restorer.imaging import JpegLayout, apply_orientation
@@ -135,17 +136,16 @@ def _cell_means(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return plane[: h * rows, : w * cols].reshape(h, rows, w, cols).mean(axis=(1, 3))
 
 
+_TRIANGLE = np.array([1.0, 6.0, 1.0], np.float32) / 8.0
+_IDENTITY = np.array([1.0], np.float32)
+
+
 def _triangle_blur(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """[1, 6, 1] / 8 along each subsampled axis, edges replicated: cell means of a fancy upsampling."""
-    out = plane
-    for axis, factor in ((0, rows), (1, cols)):
-        if factor == 2:
-            padded = np.pad(out, [(1, 1) if a == axis else (0, 0) for a in range(2)], mode="edge")
-            before = padded[:-2] if axis == 0 else padded[:, :-2]
-            middle = padded[1:-1] if axis == 0 else padded[:, 1:-1]
-            after = padded[2:] if axis == 0 else padded[:, 2:]
-            out = (before + 6.0 * middle + after) / 8.0
-    return out
+    along_x = _TRIANGLE if cols == 2 else _IDENTITY
+    along_y = _TRIANGLE if rows == 2 else _IDENTITY
+    return cv2.sepFilter2D(plane.astype(np.float32, copy=False), -1, along_x, along_y,
+                           borderType=cv2.BORDER_REPLICATE)
 
 
 def _undo_fancy_upsampling(means: np.ndarray, rows: int, cols: int) -> np.ndarray:
