@@ -27,7 +27,7 @@ CATALOG: dict[str, ModelEntry] = {
                    sha256="3f6cc3754e6117f83189569eb867a7e5a0480228e0939c688b8a73957b5fcd0f", licence="BSD-3-Clause (derived from x4plus)"),
         ModelEntry("restorer-artifacts", "Restorer JPEG-and-noise remover (ArtifactNet)", "ArtifactNet", "bundled",
                    filename="artifactnet.safetensors",
-                   sha256="f89607ad8f24dc0439f749217b46d28e47f60bf9b290aae182640cff0125bd9d", licence="MIT (trained by the Restorer project)"),
+                   sha256="482662b77c3280be05329ed7cfea7f745eb2d56b9e4f377ea96cfff604b27f77", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-colorize", "Restorer colorizer with colour hints (ColorNet)", "ColorNet", "bundled",
                    filename="colornet.safetensors",
                    sha256="4ed7bc7de454887693b593f2dd35db6be6245cf2d18dac94769ff1d1b40753e8", licence="MIT (trained by the Restorer project)"),

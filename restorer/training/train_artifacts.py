@@ -12,8 +12,9 @@ the network sees every phase of the 8x8 block grid. The strength map the
 network receives is the degradation level: max((95 - q) / 90, sigma / 50).
 
 Usage (the commands recorded in weights/MANIFEST.md: a 10-block network, then
-grown to 20 blocks from its weights with --init and trained on three times,
-the last with a squared-error term):
+grown to 20 blocks from its weights with --init and trained on five times,
+from the fourth run with a squared-error term, the last two on larger patches
+so that training sees more of the 20-block network's field of view):
     python -m restorer.training.train_artifacts --data ../shared/data/train \
         --iters 6000 --out /tmp/artifactnet_stage1.safetensors
     python -m restorer.training.train_artifacts --data ../shared/data/train \
@@ -24,7 +25,13 @@ the last with a squared-error term):
         --iters 6000 --out /tmp/artifactnet_stage3.safetensors
     python -m restorer.training.train_artifacts --data ../shared/data/train \
         --init /tmp/artifactnet_stage3.safetensors --blocks 20 --lr 1e-4 --seed 3 \
-        --iters 8000 --mse 10 --out weights/artifactnet.safetensors
+        --iters 8000 --mse 10 --out /tmp/artifactnet_stage4.safetensors
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --init /tmp/artifactnet_stage4.safetensors --blocks 20 --size 128 --batch 12 \
+        --lr 6e-5 --seed 5 --iters 4000 --mse 10 --out /tmp/artifactnet_stage5.safetensors
+    python -m restorer.training.train_artifacts --data ../shared/data/train \
+        --init /tmp/artifactnet_stage5.safetensors --blocks 20 --size 160 --batch 8 \
+        --lr 4e-5 --seed 6 --iters 3000 --mse 10 --out weights/artifactnet.safetensors
 """
 
 from __future__ import annotations
