@@ -30,7 +30,7 @@ CATALOG: dict[str, ModelEntry] = {
                    sha256="482662b77c3280be05329ed7cfea7f745eb2d56b9e4f377ea96cfff604b27f77", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-colorize", "Restorer colorizer with colour hints (ColorNet)", "ColorNet", "bundled",
                    filename="colornet.safetensors",
-                   sha256="4ed7bc7de454887693b593f2dd35db6be6245cf2d18dac94769ff1d1b40753e8", licence="MIT (trained by the Restorer project)"),
+                   sha256="e1c566e95b81f9a70a4a870ec6c925fd95a607ecf255b63a373038664335b73e", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-inpaint", "Restorer hole filler (InpaintNet, Fourier convolutions)", "InpaintNet", "bundled",
                    filename="inpaintnet.safetensors",
                    sha256="ae44ba80e38905b032cbd520446419b2ff45f9247d89f24c3efefbb4a8970918", licence="MIT (trained by the Restorer project)"),

@@ -15,9 +15,16 @@ its chroma is in the training data (weight ~ p^-1/2, capped), so saturated
 skies, foliage and clothes count. A lighter L1 term trains the regression
 head, kept for comparison (`temperature=None`).
 
-Usage (the command recorded in weights/MANIFEST.md):
+Usage (the commands recorded in weights/MANIFEST.md: then two continuations on
+larger crops, where a hint must carry further and more of the scene is seen):
     python -m restorer.training.train_colorize --data ../shared/data/train \
-        --iters 4000 --out weights/colornet.safetensors
+        --iters 4000 --out /tmp/colornet_stage1.safetensors
+    python -m restorer.training.train_colorize --data ../shared/data/train \
+        --init /tmp/colornet_stage1.safetensors --size 160 --batch 10 --lr 2e-4 \
+        --seed 1 --iters 2600 --out /tmp/colornet_stage2.safetensors
+    python -m restorer.training.train_colorize --data ../shared/data/train \
+        --init /tmp/colornet_stage2.safetensors --size 192 --batch 7 --lr 1e-4 \
+        --seed 2 --iters 2000 --hint-p 0.6 --out weights/colornet.safetensors
 """
 
 from __future__ import annotations
