@@ -95,10 +95,9 @@ def denoise_nlm(rgb: np.ndarray, h: float) -> np.ndarray:
 
 
 def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> StageGenerator:
-    auto_driver = None
-    if settings.strength == "auto":
+    auto = settings.strength == "auto"
+    if auto:
         strength, note, driver = _auto(photo)
-        auto_driver = driver
     else:
         strength, note, driver = int(settings.strength), f"strength {settings.strength}", "noise"
     if strength == 0:
@@ -107,7 +106,7 @@ def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> Sta
     src = photo.float_pixels()
     if settings.engine == "model":
         out = yield from denoise_model(src, strength, context)
-        if _jpeg_dominates(photo, auto_driver):
+        if _jpeg_dominates(photo, driver if auto else None):
             out = project_to_jpeg(out, src, photo.metadata.jpeg_quantization, photo.metadata.jpeg_layout)
             note += "; kept consistent with the JPEG's quantisation"
         return photo.with_pixels(out), note
