@@ -85,3 +85,36 @@ def test_hint_corrections_spread_over_the_object_and_stop_at_its_edges():
     assert out[60, 2, 0] > 0.7 * target[0]  # the whole left wall follows, even its far corner
     assert out[30, 38, 0] < 0.2 * target[0]  # same lightness just behind the post: left nearly alone
     assert np.array_equal(spread_hint_corrections(ab, light, []), ab)
+
+
+class _OverReachingColorNet(torch.nn.Module):
+    """Stands in for ColorNet: grey without hints, with hints the mean hint chroma over the whole photo."""
+
+    def forward(self, light, hints):
+        mask = hints[:, 2:3]
+        mean = (hints[:, :2] * mask).sum((2, 3), keepdim=True) / mask.sum((2, 3), keepdim=True).clamp(min=1)
+        return mean.expand(-1, -1, *light.shape[2:]) + 0 * light
+
+
+class _FakeModels:
+    def color_network(self):
+        from restorer.models.precision import Runtime
+
+        return _OverReachingColorNet(), Runtime("cpu", None)
+
+
+def test_a_hint_cannot_make_the_network_recolour_a_separate_object_fully():
+    """kodim01's failure: the network painted a red hint's colour over the whole wall. With hints the stage
+    averages the passes with and without them, and spreads along objects, so the far side of an edge gets
+    at most half of the network's over-reach while the clicked object takes the hint's colour."""
+    from restorer.colorspace import rgb_to_lab
+    from restorer.stages import StageContext
+    from restorer.stages.colorize import colorize_model
+
+    photo = np.full((96, 128, 3), 0.55, np.float32)
+    photo[:, 60:] = 0.25  # a dark object on the right, a light wall on the left
+    red = (0.35, 0.1, 0.08)
+    out = rgb_to_lab(colorize_model(photo, ((100 / 127, 48 / 95, *red),), 1.0, StageContext(models=_FakeModels())))
+    hint_a = rgb_to_lab(np.array([[red]], np.float32))[0, 0, 1]
+    assert out[48, 100, 1] > 0.8 * hint_a  # the clicked object is red
+    assert out[48, 20, 1] < 0.5 * 0.83 * hint_a + 1.0  # the wall gets at most half of the network's red
