@@ -4,12 +4,18 @@ Network interpolation (ESRGAN, sec. 3.4) needs two networks of one
 architecture that share a starting point. We start from Real-ESRGAN x4plus
 (converted from the registry package) and fine-tune it with L1 loss on
 (LR, HR) pairs made from ../shared/data/train: HR patches, LR by Pillow
-bicubic downscaling, half of them with mild blur/noise/JPEG so the faithful
-end does not sharpen scan noise into texture.
+bicubic downscaling, a share of them (--degrade-p) with mild blur/noise/JPEG
+so the faithful end does not sharpen scan noise into texture.
 
-Usage (the command recorded in weights/MANIFEST.md):
+Usage (the bundled file's three runs, as recorded in weights/MANIFEST.md):
     python -m restorer.training.train_sr_psnr --data ../shared/data/train \
-        --iters 3000 --out weights/rrdbnet_x4_psnr.safetensors
+        --iters 2500 --lr 1e-4 --out /tmp/sr_stage1.safetensors
+    python -m restorer.training.train_sr_psnr --data ../shared/data/train \
+        --init /tmp/sr_stage1.safetensors --iters 3000 --lr 5e-5 --degrade-p 0.25 \
+        --seed 1 --out /tmp/sr_stage2.safetensors
+    python -m restorer.training.train_sr_psnr --data ../shared/data/train \
+        --init /tmp/sr_stage2.safetensors --iters 3000 --lr 1e-4 --degrade-p 0.25 \
+        --seed 2 --out weights/rrdbnet_x4_psnr.safetensors
 """
 
 from __future__ import annotations
