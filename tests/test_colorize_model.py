@@ -109,7 +109,7 @@ def test_a_hint_cannot_make_the_network_recolour_a_separate_object_fully():
     at most half of the network's over-reach while the clicked object takes the hint's colour."""
     from restorer.colorspace import rgb_to_lab
     from restorer.stages import StageContext
-    from restorer.stages.colorize import colorize_model
+    from restorer.stages.colorize import _MODEL_CHROMA_GAIN, colorize_model
 
     photo = np.full((96, 128, 3), 0.55, np.float32)
     photo[:, 60:] = 0.25  # a dark object on the right, a light wall on the left
@@ -117,4 +117,4 @@ def test_a_hint_cannot_make_the_network_recolour_a_separate_object_fully():
     out = rgb_to_lab(colorize_model(photo, ((100 / 127, 48 / 95, *red),), 1.0, StageContext(models=_FakeModels())))
     hint_a = rgb_to_lab(np.array([[red]], np.float32))[0, 0, 1]
     assert out[48, 100, 1] > 0.8 * hint_a  # the clicked object is red
-    assert out[48, 20, 1] < 0.5 * 0.83 * hint_a + 1.0  # the wall gets at most half of the network's red
+    assert out[48, 20, 1] < 0.5 * _MODEL_CHROMA_GAIN * hint_a + 1.0  # the wall gets at most half of the network's red
