@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lama", type=Path, help="LaMa TorchScript file (big-lama.pt); implies --inpaint-engine lama")
     run.add_argument("--hints", type=Path, help="colour hints JSON: [[x, y, r, g, b], ...] or [{\"x\", \"y\", \"color\": \"#rrggbb\"}]")
     run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
+    run.add_argument("--sr-ensemble", action="store_true", default=None,
+                     help="average 8 flipped/rotated passes: 8x slower, slightly more faithful")
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
     run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
@@ -94,7 +96,7 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
     elif args.mask:
         recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"inpaint"})
     upscale = {k: v for k, v in {"scale": args.scale, "alpha": args.sr_alpha, "engine": args.upscale_engine,
-                                   "tile": args.tile, "precision": args.precision,
+                                   "tile": args.tile, "precision": args.precision, "ensemble": args.sr_ensemble,
                                    "checkpoint": str(args.checkpoint) if args.checkpoint else None}.items()
                if v is not None}
     if upscale:

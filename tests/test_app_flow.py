@@ -61,6 +61,10 @@ def test_recipe_panel_edits_reach_the_session(qtbot):
         assert "upscale" not in app.session.recipe.enabled_stages()
         app.window.panel.upscale_alpha.setValue(20)
         assert app.session.recipe.settings("upscale").alpha == 0.2
+        app.window.panel.upscale_ensemble.setChecked(True)
+        assert app.session.recipe.settings("upscale").ensemble is True
+        app.set_recipe(Recipe().with_settings("upscale", engine="lanczos"))
+        assert not app.window.panel.upscale_ensemble.isChecked() and not app.window.panel.upscale_ensemble.isEnabled()
     finally:
         app.shutdown()
 

@@ -10,12 +10,12 @@ def test_default_recipe_has_the_four_stages_in_order():
 
 def test_json_round_trip_keeps_every_setting():
     recipe = (Recipe().with_enabled({"artifacts", "upscale"})
-              .with_settings("upscale", alpha=0.25, scale=2, engine="lanczos")
+              .with_settings("upscale", alpha=0.25, scale=2, engine="lanczos", ensemble=True)
               .with_settings("artifacts", strength=40))
     again = Recipe.from_json(recipe.to_json())
     assert again == recipe
     assert again.enabled_stages() == ("artifacts", "upscale")
-    assert again.settings("upscale").alpha == 0.25
+    assert again.settings("upscale").alpha == 0.25 and again.settings("upscale").ensemble is True
 
 
 def test_stages_out_of_order_are_refused():
@@ -35,6 +35,7 @@ def test_wrong_settings_type_is_refused():
 @pytest.mark.parametrize("change", [
     {"stage": "upscale", "alpha": 1.5}, {"stage": "upscale", "scale": 5}, {"stage": "artifacts", "strength": 101},
     {"stage": "artifacts", "strength": "strong"}, {"stage": "inpaint", "engine": "magic"},
+    {"stage": "upscale", "ensemble": "yes"},
 ])
 def test_invalid_settings_raise_a_sentence(change):
     stage = change.pop("stage")

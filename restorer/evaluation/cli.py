@@ -15,6 +15,7 @@ def add_eval_parser(sub) -> None:
     sr.add_argument("--alpha", type=float, default=0.0, help="0 faithful .. 1 sharp")
     sr.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
     sr.add_argument("--checkpoint", default="", help="evaluate your own weights file instead")
+    sr.add_argument("--ensemble", action="store_true", help="average 8 flipped/rotated passes (8x slower)")
     sr.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
     art = tasks.add_parser("artifacts", help="JPEG or noise removal against the degraded input and the classic engine")
@@ -57,11 +58,13 @@ def command_eval(args: argparse.Namespace) -> int:
     if args.task == "sr":
         from restorer.evaluation.sr import evaluate_sr
 
-        result = evaluate_sr(args.data, alpha=args.alpha, precision=args.precision, checkpoint=args.checkpoint)
+        result = evaluate_sr(args.data, alpha=args.alpha, precision=args.precision, checkpoint=args.checkpoint,
+                             ensemble=args.ensemble)
         for row in result["per_image"]:
             print(f"{row['image']:<24} {row['psnr_y']:6.2f} dB  SSIM {row['ssim_y']:.4f}   "
                   f"bicubic {row['bicubic_psnr_y']:6.2f} dB")
-        print(f"{Path(args.data).name}: x4 alpha {args.alpha:.2f} ({result['precision']}): "
+        ensemble = ", self-ensemble of 8" if args.ensemble else ""
+        print(f"{Path(args.data).name}: x4 alpha {args.alpha:.2f} ({result['precision']}{ensemble}): "
               f"PSNR-Y {result['psnr_y']:.2f} dB, SSIM-Y {result['ssim_y']:.4f}; "
               f"bicubic {result['bicubic_psnr_y']:.2f} dB / {result['bicubic_ssim_y']:.4f} "
               f"({result['images']} images)")

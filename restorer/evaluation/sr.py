@@ -32,7 +32,7 @@ def bicubic_up(lr: np.ndarray, scale: int) -> np.ndarray:
 
 
 def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoint: str = "",
-                scale: int = 4, device: str = "auto") -> dict:
+                scale: int = 4, device: str = "auto", ensemble: bool = False) -> dict:
     """Mean PSNR/SSIM (Y) of the SR engine and of bicubic over a folder."""
     from restorer.models.manager import shared_manager
     from restorer.stages import drain
@@ -43,6 +43,10 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
         net, runtime = manager.custom_network(Path(checkpoint), precision)
     else:
         net, runtime = manager.sr_network(alpha, precision)
+    if ensemble:
+        from restorer.models.self_ensemble import SelfEnsemble
+
+        net = SelfEnsemble(net)
     rows = []
     for name, image in eval_images(folder):
         hr, lr = make_lr(image, scale)
@@ -52,5 +56,6 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
                      "bicubic_psnr_y": psnr_y(base, hr, border=scale), "bicubic_ssim_y": ssim_y(base, hr, border=scale)})
     mean = lambda key: float(np.mean([r[key] for r in rows]))  # noqa: E731
     return {"task": "sr", "data": str(folder), "scale": scale, "alpha": alpha, "precision": runtime.label,
+            "ensemble": ensemble,
             "images": len(rows), "psnr_y": mean("psnr_y"), "ssim_y": mean("ssim_y"),
             "bicubic_psnr_y": mean("bicubic_psnr_y"), "bicubic_ssim_y": mean("bicubic_ssim_y"), "per_image": rows}

@@ -117,7 +117,12 @@ class RecipePanel(QWidget):
         form.addRow("Engine", self.upscale_engine)
         form.addRow("Scale", self.upscale_scale)
         form.addRow("Look", row)
+        self.upscale_ensemble = QCheckBox("Best quality (8 passes, 8× slower)")
+        self.upscale_ensemble.setToolTip("Averages the network over eight flips and rotations of the photo: "
+                                         "slightly more faithful detail, for batches that run unattended.")
+        form.addRow("", self.upscale_ensemble)
         self.upscale_engine.currentIndexChanged.connect(self._on_edited)
+        self.upscale_ensemble.toggled.connect(self._on_edited)
         self.upscale_scale.currentIndexChanged.connect(self._on_edited)
         self.upscale_alpha.sliderReleased.connect(self._on_edited)
         self.upscale_alpha.valueChanged.connect(self._on_alpha_value)
@@ -150,6 +155,8 @@ class RecipePanel(QWidget):
             self.upscale_scale.setCurrentIndex(self.upscale_scale.findData(up.scale))
             self.upscale_alpha.setValue(int(round(up.alpha * 100)))
             self.upscale_alpha.setEnabled(up.engine == "realesrgan")
+            self.upscale_ensemble.setChecked(up.ensemble)
+            self.upscale_ensemble.setEnabled(up.engine == "realesrgan")
         finally:
             self._updating = False
         self._recipe = recipe
@@ -168,7 +175,7 @@ class RecipePanel(QWidget):
                            strength=self.colorize_strength.value() / 100,
                            saturation=self.colorize_saturation.value() / 100)
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
-                           alpha=self.upscale_alpha.value() / 100)
+                           alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked())
         )
 
     def _on_edited(self, *_args) -> None:

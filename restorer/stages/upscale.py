@@ -65,6 +65,11 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
     else:
         net, runtime = manager.sr_network(settings.alpha, settings.precision)
         note = f"Real-ESRGAN x4, alpha {settings.alpha:.2f}"
+    if settings.ensemble:
+        from restorer.models.self_ensemble import SelfEnsemble
+
+        net = SelfEnsemble(net)
+        note += ", self-ensemble of 8"
     out = yield from run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime, tile=settings.tile)
     if net.scale != scale:
         width, height = photo.size

@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--degrade-p", type=float, default=0.5)
     parser.add_argument("--ema", type=float, default=0.999)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--mse", type=float, default=0.0,
+                        help="weight of a squared-error term added to L1 (PSNR is a squared-error measure)")
     args = parser.parse_args(argv)
 
     if args.threads:
@@ -73,7 +75,11 @@ def main(argv: list[str] | None = None) -> None:
         lr_img = lr_img.to(device).contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16):
             sr = net(lr_img)
-        trainer.step(step, F.l1_loss(sr.float(), hr_img.to(device)), {"base": "realesrgan_x4plus", "loss": "l1"})
+        sr, hr_img = sr.float(), hr_img.to(device)
+        loss = F.l1_loss(sr, hr_img)
+        if args.mse:
+            loss = loss + args.mse * F.mse_loss(sr, hr_img)
+        trainer.step(step, loss, {"base": "realesrgan_x4plus", "loss": f"l1+{args.mse:g}*mse" if args.mse else "l1"})
     trainer.close()
 
 
