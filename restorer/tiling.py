@@ -66,14 +66,18 @@ SEAMLESS_PAD = 80
 
 
 def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int = 448, pad: int = SEAMLESS_PAD,
-              out_dtype: type | None = None) -> Generator[float, None, np.ndarray]:
+              out_dtype: type | None = None, ensemble: bool = False) -> Generator[float, None, np.ndarray]:
     """Apply `net` (RGB (N,3,h,w) in [0,1] -> (N,3,h*scale,w*scale)) to a whole photo.
 
     `rgb` is float32 (H, W, 3) in [0, 1]. Yields progress fractions and returns
     (H*scale, W*scale, 3): float32 in [0, 1] for small results, else uint16
-    in [0, 65535] (pass `out_dtype` to force one).
+    in [0, 65535] (pass `out_dtype` to force one). With `ensemble`, each tile
+    is the mean of eight passes over its flips and rotations (see
+    restorer.models.self_ensemble), with a progress step after each pass.
     """
     import torch
+
+    from restorer.models.self_ensemble import DIHEDRAL, IDENTITY, transform, untransform
 
     height, width = rgb.shape[:2]
     out_h, out_w = height * scale, width * scale
@@ -84,6 +88,7 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
     # Context only where the photo has pixels: at its border the network zero-pads,
     # as it would in one pass, and a small photo costs no more than one pass.
     grid = windows(height, width, tile, pad)
+    passes = DIHEDRAL if ensemble else IDENTITY
     with torch.inference_mode():
         for done, win in enumerate(grid, start=1):
             y, x, y0, y1, x0, x1 = win.y, win.x, win.y0, win.y1, win.x0, win.x1
@@ -92,11 +97,21 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
             # channels_last check but halves oneDNN's speed: build a standard tensor instead.
             patch = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1).contiguous()[None]
             patch = patch.to(device).contiguous(memory_format=torch.channels_last)
-            with runtime.autocast_context():
-                result = net(patch)
+            result = None
+            for step, (turns, mirror) in enumerate(passes, start=1):
+                # Autocast is entered per pass: it must not stay on while this generator is suspended.
+                with runtime.autocast_context():
+                    # A rotated view is strided: give the network the layout its kernels are tuned for.
+                    moved = net(transform(patch, turns, mirror).contiguous(memory_format=torch.channels_last))
+                moved = untransform(moved, turns, mirror).float()
+                result = moved if result is None else result.add_(moved)
+                if step < len(passes):
+                    yield (done - 1 + step / len(passes)) / len(grid)
+            if len(passes) > 1:
+                result.div_(len(passes))
             top, left = (y - y0) * scale, (x - x0) * scale
             crop = result[0, :, top : top + th * scale, left : left + tw * scale]
-            crop = crop.float().clamp_(0.0, 1.0).permute(1, 2, 0).cpu().numpy()
+            crop = crop.clamp_(0.0, 1.0).permute(1, 2, 0).cpu().numpy()
             target = out[y * scale : (y + th) * scale, x * scale : (x + tw) * scale]
             if out_dtype == np.uint16:
                 np.multiply(crop, 65535.0, out=crop)

@@ -1,18 +1,26 @@
 """The geometric self-ensemble: exact inverses, an equivariant result, and its way through the stage."""
 
 import numpy as np
-import pytest
 import torch
 
 from restorer.models.archs.rrdbnet import RRDBNet
-from restorer.models.self_ensemble import DIHEDRAL, SelfEnsemble, transform, untransform
+from restorer.models.precision import Runtime
+from restorer.models.self_ensemble import DIHEDRAL, transform, untransform
+from restorer.stages import drain
+from restorer.tiling import run_tiled
 
 from .conftest import gradient_photo
+
+FP32 = Runtime("cpu", None)
 
 
 def tiny_sr() -> RRDBNet:
     torch.manual_seed(3)
     return RRDBNet(scale=2, features=8, blocks=1, growth=4).eval()
+
+
+def upscale(net, image: np.ndarray, **kwargs) -> np.ndarray:
+    return drain(run_tiled(net, image, scale=2, runtime=FP32, out_dtype=np.float32, **kwargs))
 
 
 def test_the_eight_symmetries_are_distinct_and_each_is_undone_exactly():
@@ -25,30 +33,37 @@ def test_the_eight_symmetries_are_distinct_and_each_is_undone_exactly():
     assert len(seen) == 8
 
 
-@pytest.mark.parametrize("turns, mirror", [(0, True), (1, False), (2, False), (3, True)])
-def test_the_ensemble_commutes_with_flips_and_rotations(turns, mirror):
-    net = SelfEnsemble(tiny_sr())
-    x = torch.rand(1, 3, 10, 14)
-    with torch.no_grad():
-        plain = net.net(x)
-        ensembled = net(x)
-        of_moved = net(transform(x, turns, mirror))
+def test_the_ensemble_commutes_with_flips_and_rotations():
+    net = tiny_sr()
+    image = gradient_photo(14, 10)
+    plain = upscale(net, image)
+    ensembled = upscale(net, image, ensemble=True)
     # The random network alone is not equivariant, so the ensemble really changed something ...
-    assert (plain - ensembled).abs().max() > 1e-3
-    # ... and its answer for a moved photo is its answer moved the same way.
-    assert torch.allclose(of_moved, transform(ensembled, turns, mirror), atol=1e-5)
-    assert ensembled.shape == (1, 3, 20, 28) and net.scale == 2
+    assert np.abs(plain - ensembled).max() > 1e-3
+    # ... and its answer for a mirrored or turned photo is its answer mirrored or turned.
+    mirrored = upscale(net, np.ascontiguousarray(image[:, ::-1]), ensemble=True)
+    assert np.abs(mirrored[:, ::-1] - ensembled).max() < 1e-5
+    turned = upscale(net, np.ascontiguousarray(np.rot90(image)), ensemble=True)
+    assert np.abs(np.rot90(turned, -1) - ensembled).max() < 1e-5
 
 
-def test_an_equivariant_network_is_left_unchanged():
+def test_an_equivariant_network_is_left_unchanged_and_tiles_still_meet():
     class Nearest(torch.nn.Module):
-        scale = 2
-
         def forward(self, x):
             return torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest") * 0.5 + 0.1
 
-    x = torch.rand(2, 3, 6, 10)
-    assert torch.allclose(SelfEnsemble(Nearest())(x), Nearest()(x), atol=1e-6)
+    image = gradient_photo(40, 28)
+    whole = upscale(Nearest(), image)
+    tiled = upscale(Nearest(), image, ensemble=True, tile=16, pad=4)
+    assert np.abs(whole - tiled).max() < 1e-6
+
+
+def test_each_pass_is_a_progress_step_so_a_cancel_is_seen_between_passes():
+    image = gradient_photo(40, 28)
+    steps = list(run_tiled(tiny_sr(), image, scale=2, runtime=FP32, tile=16, pad=4, ensemble=True))
+    tiles = 3 * 2
+    assert len(steps) == 8 * tiles
+    assert steps == sorted(steps) and steps[-1] == 1.0 and steps[0] == 1 / (8 * tiles)
 
 
 def test_the_upscale_stage_runs_the_ensemble_when_asked(tmp_path):

@@ -66,11 +66,9 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
         net, runtime = manager.sr_network(settings.alpha, settings.precision)
         note = f"Real-ESRGAN x4, alpha {settings.alpha:.2f}"
     if settings.ensemble:
-        from restorer.models.self_ensemble import SelfEnsemble
-
-        net = SelfEnsemble(net)
         note += ", self-ensemble of 8"
-    out = yield from run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime, tile=settings.tile)
+    out = yield from run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime, tile=settings.tile,
+                               ensemble=settings.ensemble)
     if net.scale != scale:
         width, height = photo.size
         out = _resample_down(out, (width * scale, height * scale))
