@@ -97,20 +97,20 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
             # channels_last check but halves oneDNN's speed: build a standard tensor instead.
             patch = torch.from_numpy(np.ascontiguousarray(rgb[y0:y1, x0:x1])).permute(2, 0, 1).contiguous()[None]
             patch = patch.to(device).contiguous(memory_format=torch.channels_last)
-            result = None
+            top, left = (y - y0) * scale, (x - x0) * scale
+            crop = None
             for step, (turns, mirror) in enumerate(passes, start=1):
                 # Autocast is entered per pass: it must not stay on while this generator is suspended.
                 with runtime.autocast_context():
                     # A rotated view is strided: give the network the layout its kernels are tuned for.
                     moved = net(transform(patch, turns, mirror).contiguous(memory_format=torch.channels_last))
-                moved = untransform(moved, turns, mirror).float()
-                result = moved if result is None else result.add_(moved)
+                # Only the kept core goes to float32, not the context around it.
+                core = untransform(moved, turns, mirror)[0, :, top : top + th * scale, left : left + tw * scale].float()
+                crop = core if crop is None else crop.add_(core)
                 if step < len(passes):
                     yield (done - 1 + step / len(passes)) / len(grid)
             if len(passes) > 1:
-                result.div_(len(passes))
-            top, left = (y - y0) * scale, (x - x0) * scale
-            crop = result[0, :, top : top + th * scale, left : left + tw * scale]
+                crop.div_(len(passes))
             crop = crop.clamp_(0.0, 1.0).permute(1, 2, 0).cpu().numpy()
             target = out[y * scale : (y + th) * scale, x * scale : (x + tw) * scale]
             if out_dtype == np.uint16:
