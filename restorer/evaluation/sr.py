@@ -47,7 +47,7 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
     for name, image in eval_images(folder):
         hr, lr = make_lr(image, scale)
         sr = drain(run_tiled(net, lr.astype(np.float32) / 255.0, scale=scale, runtime=runtime, out_dtype=np.float32,
-                                 ensemble=ensemble))
+                             ensemble=ensemble))
         base = bicubic_up(lr, scale)
         rows.append({"image": name, "psnr_y": psnr_y(sr, hr, border=scale), "ssim_y": ssim_y(sr, hr, border=scale),
                      "bicubic_psnr_y": psnr_y(base, hr, border=scale), "bicubic_ssim_y": ssim_y(base, hr, border=scale)})

@@ -119,7 +119,7 @@ class RecipePanel(QWidget):
         form.addRow("Look", row)
         self.upscale_ensemble = QCheckBox("Best quality (8 passes, 8× slower)")
         self.upscale_ensemble.setToolTip("Averages the network over eight flips and rotations of the photo: "
-                                         "slightly more faithful detail, for batches that run unattended.")
+                                         "slightly more faithful detail, when the result is worth the wait.")
         form.addRow("", self.upscale_ensemble)
         self.upscale_engine.currentIndexChanged.connect(self._on_edited)
         self.upscale_ensemble.toggled.connect(self._on_edited)
