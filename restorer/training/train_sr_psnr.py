@@ -3,12 +3,12 @@
 Network interpolation (ESRGAN, sec. 3.4) needs two networks of one
 architecture that share a starting point. We start from Real-ESRGAN x4plus
 (converted from the registry package) and fine-tune it with L1 loss (plus a
-squared-error term in the last run, --mse) on
+squared-error term in the last two runs, --mse) on
 (LR, HR) pairs made from ../shared/data/train: HR patches, LR by Pillow
 bicubic downscaling, a share of them (--degrade-p) with mild blur/noise/JPEG
 so the faithful end does not sharpen scan noise into texture.
 
-Usage (the bundled file's four runs, as recorded in weights/MANIFEST.md):
+Usage (the bundled file's five runs, as recorded in weights/MANIFEST.md):
     python -m restorer.training.train_sr_psnr --data ../shared/data/train \
         --iters 2500 --lr 1e-4 --out /tmp/sr_stage1.safetensors
     python -m restorer.training.train_sr_psnr --data ../shared/data/train \
@@ -19,7 +19,10 @@ Usage (the bundled file's four runs, as recorded in weights/MANIFEST.md):
         --seed 2 --out /tmp/sr_stage3.safetensors
     python -m restorer.training.train_sr_psnr --data ../shared/data/train \
         --init /tmp/sr_stage3.safetensors --iters 3000 --lr 1e-4 --degrade-p 0.25 \
-        --seed 4 --mse 10 --out weights/rrdbnet_x4_psnr.safetensors
+        --seed 4 --mse 10 --out /tmp/sr_stage4.safetensors
+    python -m restorer.training.train_sr_psnr --data ../shared/data/train \
+        --init /tmp/sr_stage4.safetensors --iters 2000 --lr 1e-4 --degrade-p 0.25 \
+        --seed 5 --mse 10 --out weights/rrdbnet_x4_psnr.safetensors
 """
 
 from __future__ import annotations
