@@ -90,3 +90,16 @@ def test_the_cli_flag_reaches_the_recipe(tmp_path):
     parse = build_parser().parse_args
     assert recipe_from_args(parse(["run", "x.png", "-o", str(tmp_path), "--sr-ensemble"])).settings("upscale").ensemble
     assert not recipe_from_args(parse(["run", "x.png", "-o", str(tmp_path)])).settings("upscale").ensemble
+
+
+def test_the_live_preview_goes_without_the_ensemble(tmp_path):
+    from dataclasses import replace
+
+    from restorer.recipe import UpscaleSettings
+    from restorer.stages.upscale import upscale_crop
+
+    torch.save({"params_ema": tiny_sr().state_dict()}, tmp_path / "mine.pth")
+    settings = UpscaleSettings(checkpoint=str(tmp_path / "mine.pth"), precision="fp32", scale=2)
+    crop = gradient_photo(16, 12)
+    plain = upscale_crop(crop, settings)
+    assert np.array_equal(upscale_crop(crop, replace(settings, ensemble=True)), plain)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -128,9 +127,7 @@ class RestoreWorker(QObject):
 
             x, y, w, h = _centred_crop(visible, start_photo.size, self.PREVIEW_SIDE)
             crop = start_photo.float_pixels()[y : y + h, x : x + w]
-            # The slider picks a look; the self-ensemble refines detail by a fraction of a dB and
-            # would make each preview eight times slower, so the preview goes without it.
-            result = upscale_crop(crop, replace(recipe.settings("upscale"), ensemble=False))
+            result = upscale_crop(crop, recipe.settings("upscale"))
         except RestorerError as exc:
             self.failed.emit(str(exc))
             return
