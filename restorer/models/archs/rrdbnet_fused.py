@@ -22,8 +22,13 @@ _ONE = [1, 1]
 
 
 def available() -> bool:
-    """True when this torch build has the fused oneDNN convolution op."""
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+    """True when this torch build has the fused oneDNN convolution op and this CPU runs it in bf16.
+
+    oneDNN refuses bf16 convolutions on CPUs with neither AVX512-BF16/AVX512BW nor AVX-NE-CONVERT
+    (an AVX2-only laptop, say), so the fused path must not be offered there.
+    """
+    return (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+            and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 class FusedRRDBNet(nn.Module):
