@@ -118,3 +118,34 @@ def test_a_hint_cannot_make_the_network_recolour_a_separate_object_fully():
     hint_a = rgb_to_lab(np.array([[red]], np.float32))[0, 0, 1]
     assert out[48, 100, 1] > 0.8 * hint_a  # the clicked object is red
     assert out[48, 20, 1] < 0.5 * _MODEL_CHROMA_GAIN * hint_a + 1.0  # the wall gets at most half of the network's red
+
+
+def _saturated_photo() -> np.ndarray:
+    """Patches of strongly coloured (C* > 20) and grey pixels, float32 RGB."""
+    from restorer.colorspace import lab_to_rgb
+
+    lab = np.zeros((32, 64, 3), np.float32)
+    lab[..., 0] = 55.0
+    for i, hue in enumerate(np.radians([20, 100, 170, 250, 320, 60, 200, 290])):
+        lab[:16, i * 8 : (i + 1) * 8, 1:] = 40 * np.cos(hue), 40 * np.sin(hue)
+    return lab_to_rgb(lab)  # the bottom half stays grey: not counted
+
+
+def test_the_colour_metrics_score_perfect_grey_and_rotated_results():
+    from restorer.colorspace import lab_to_rgb, rgb_to_lab
+    from restorer.evaluation.colorize import chroma_on_saturated, hue_hit_rate
+
+    truth = _saturated_photo()
+    assert hue_hit_rate(truth, truth) == pytest.approx(1.0)
+    assert chroma_on_saturated(truth, truth) == pytest.approx(1.0, abs=0.01)
+    grey = remove_colour(truth)
+    assert hue_hit_rate(grey, truth) == 0.0 and chroma_on_saturated(grey, truth) < 0.02
+    lab = rgb_to_lab(truth)
+    a, b = lab[..., 1].copy(), lab[..., 2].copy()
+    lab[..., 1], lab[..., 2] = -b, a  # every hue turned by 90 degrees, chroma kept
+    rotated = lab_to_rgb(lab)
+    assert hue_hit_rate(rotated, truth) == 0.0
+    assert chroma_on_saturated(rotated, truth) > 0.8  # vivid, but the wrong colour: only the hit rate says so
+    lab = rgb_to_lab(truth)
+    lab[..., 1:] *= 0.2  # the right hues, washed out to C* 8: not "coloured"
+    assert hue_hit_rate(lab_to_rgb(lab), truth) == 0.0

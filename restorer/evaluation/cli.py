@@ -45,6 +45,8 @@ def add_eval_parser(sub) -> None:
     col.add_argument("--hints", type=int, default=10, help="hints per image for the hinted run (0: skip it)")
     col.add_argument("--saturation", type=float, default=1.0)
     col.add_argument("--temperature", type=float, help="ColorNet's annealed-mean temperature (0: regression head)")
+    col.add_argument("--holdout", action="store_true",
+                     help="score only the photos colour training leaves out (for train/imagenet_samples)")
     col.add_argument("--json", action="store_true")
 
 
@@ -116,11 +118,13 @@ def command_eval(args: argparse.Namespace) -> int:
         from restorer.evaluation.colorize import evaluate_colorize
 
         result = evaluate_colorize(args.data, hints=args.hints, saturation=args.saturation,
-                                   temperature=args.temperature)
-        print(f"{Path(args.data).name}, {result['images']} images (PSNR RGB / colourfulness vs truth):")
+                                   temperature=args.temperature, holdout=args.holdout)
+        print(f"{Path(args.data).name}, {result['images']} images "
+              "(PSNR RGB / colourfulness vs truth / hue hit rate / chroma on saturated pixels):")
         for method, label in (("gray", "grey"), ("model", "model"), ("hinted", f"{args.hints} hints")):
             if result.get(f"{method}_psnr") is not None:
-                print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}")
+                print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}"
+                      f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}")
         _print_json(args, result)
         return 0
     return 2

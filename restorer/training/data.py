@@ -1,7 +1,10 @@
 """Training photos: load ../shared/data/train into memory as uint8 RGB arrays.
 
-Only train/BSDS500_* and train/wikipedia_photos are used (see the data
-MANIFEST): eval/ is for measuring and old_photos/ for looking.
+train/BSDS500_* and train/wikipedia_photos serve every network; colour also
+learns from train/imagenet_samples (one photo per ImageNet class: the semantic
+variety colour needs), less every twentieth of them, which colour training
+leaves out to check how it generalises (`is_colour_holdout`). eval/ is for
+measuring and old_photos/ for looking.
 """
 
 from __future__ import annotations
@@ -12,18 +15,31 @@ import numpy as np
 from PIL import Image
 
 TRAIN_FOLDERS = ("BSDS500_train", "BSDS500_test", "wikipedia_photos")
+COLOUR_TRAIN_FOLDERS = (*TRAIN_FOLDERS, "imagenet_samples")
 _SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+_HOLDOUT_EVERY = 20
 
 
-def list_training_images(root: Path) -> list[Path]:
-    """Every image under the allowed training folders of `root`, sorted."""
+def is_colour_holdout(name: str) -> bool:
+    """True for the imagenet_samples photos colour training never sees (a stable rule on the file name).
+
+    A hash of the name rather than its position, so adding or removing photos leaves the split alone.
+    """
+    import zlib
+
+    return name.startswith("n") and zlib.crc32(Path(name).stem.encode()) % _HOLDOUT_EVERY == 0
+
+
+def list_training_images(root: Path, folders: tuple[str, ...] = TRAIN_FOLDERS) -> list[Path]:
+    """Every image under the allowed training `folders` of `root`, sorted, colour's held-out photos excluded."""
     paths: list[Path] = []
-    for folder in TRAIN_FOLDERS:
+    for folder in folders:
         base = root / folder
         if base.is_dir():
-            paths += sorted(p for p in base.rglob("*") if p.suffix.lower() in _SUFFIXES)
+            paths += sorted(p for p in base.rglob("*") if p.suffix.lower() in _SUFFIXES
+                            and not (folder == "imagenet_samples" and is_colour_holdout(p.name)))
     if not paths:
-        raise FileNotFoundError(f"no training images under {root} (expected {', '.join(TRAIN_FOLDERS)})")
+        raise FileNotFoundError(f"no training images under {root} (expected {', '.join(folders)})")
     return paths
 
 

@@ -45,7 +45,7 @@ from torch.nn import functional as F
 from restorer.models.archs.artifactnet import ArtifactNet
 from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import add_gaussian_noise, add_poisson_noise, jpeg_roundtrip
-from restorer.training.loop import Trainer, add_common_arguments, prepare
+from restorer.training.loop import Trainer, add_common_arguments, prepare, training_autocast
 
 
 def load_deepened(net: ArtifactNet, path) -> None:
@@ -135,13 +135,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.init is not None:
         load_deepened(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
-    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=0.5)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=0.5,
+                      rng=rng, minutes=args.minutes, fresh=args.fresh)
     meta = {"features": str(args.features), "blocks": str(args.blocks)}
-    for step in range(args.iters):
-        trainer.set_lr(step)
+    for step in trainer.steps():
         noisy, strength, clean = make_batch(rng, images, args.batch, args.size)
         noisy = noisy.to(device).contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with training_autocast(device):
             out = net(noisy, strength.to(device))
         out, clean = out.float(), clean.to(device)
         loss = F.l1_loss(out, clean)

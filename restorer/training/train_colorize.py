@@ -38,8 +38,8 @@ from torch.nn import functional as F
 
 from restorer.colorspace import rgb_to_lab
 from restorer.models.archs.colornet import GRID, ColorNet
-from restorer.training.data import random_crop
-from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare
+from restorer.training.data import COLOUR_TRAIN_FOLDERS, random_crop
+from restorer.training.loop import Trainer, add_common_arguments, prepare, training_autocast
 
 AB_SCALE = 110.0
 BINS = GRID  # the rebalancing histogram uses the network's own a*b* grid
@@ -136,18 +136,24 @@ def main(argv: list[str] | None = None) -> None:
                         help="mean number of hints on a crop that has them (geometric, at most 30)")
     args = parser.parse_args(argv)
 
-    rng, images, device = prepare(args)
+    rng, images, device = prepare(args, COLOUR_TRAIN_FOLDERS)
     weights = torch.from_numpy(chroma_weights(images, rng)).to(device)
     print(f"chroma weights {float(weights.min()):.2f}..{float(weights.max()):.2f}", flush=True)
     net = ColorNet(args.width)
-    load_initial(net, args.init)
+    if args.init is not None:  # weights without the global branch load too: it starts at zero
+        from safetensors.torch import load_file
+
+        from restorer.models.archs.colornet import from_state_dict
+
+        net.load_state_dict(from_state_dict(load_file(str(args.init))).state_dict())
+        print(f"starting from {args.init}", flush=True)
     net = net.to(device).to(memory_format=torch.channels_last).train()
-    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
-    for step in range(args.iters):
-        trainer.set_lr(step)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
+                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+    for step in trainer.steps():
         batch = make_batch(rng, images, args.batch, args.size, args.hint_p, args.hint_mean)
         light, hints, target = (t.to(device) for t in batch)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with training_autocast(device):
             pred, logits = net.heads(light.contiguous(memory_format=torch.channels_last), hints)
         idx = ((target + 1) / 2 * BINS).long().clamp_(0, BINS - 1)
         pixel_weight = weights[idx[:, 0], idx[:, 1]]

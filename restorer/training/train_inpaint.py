@@ -42,7 +42,7 @@ import torch
 from restorer.damage import training_mask
 from restorer.models.archs.inpaintnet import InpaintNet
 from restorer.training.data import random_scaled_crop, to_nchw
-from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, training_autocast
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, size: int):
@@ -86,13 +86,13 @@ def main(argv: list[str] | None = None) -> None:
     net = InpaintNet(args.width, args.blocks)
     load_initial(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
-    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
+                      rng=rng, minutes=args.minutes, fresh=args.fresh)
     meta = {"width": str(args.width), "blocks": str(args.blocks)}
-    for step in range(args.iters):
-        trainer.set_lr(step)
+    for step in trainer.steps():
         truth, mask = make_batch(rng, images, args.batch, args.size)
         truth, mask = truth.to(device), mask.to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with training_autocast(device):
             pred = net(truth.contiguous(memory_format=torch.channels_last), mask)
         trainer.step(step, hole_loss(pred.float(), truth, mask, args.mse), meta)
     trainer.close()

@@ -29,7 +29,7 @@ from torch.nn import functional as F
 from restorer.damage import crack_mask, scratch_mask, speck_mask
 from restorer.models.archs.scratchnet import ScratchNet
 from restorer.training.data import random_scaled_crop, to_nchw
-from restorer.training.loop import Trainer, add_common_arguments, prepare
+from restorer.training.loop import Trainer, add_common_arguments, prepare, training_autocast
 
 
 def paint_catchlights(rng: np.random.Generator, image: np.ndarray) -> None:
@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> None:
 
     rng, images, device = prepare(args)
     net = ScratchNet(args.width).to(device).to(memory_format=torch.channels_last).train()
-    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0)
-    for step in range(args.iters):
-        trainer.set_lr(step)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
+                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+    for step in trainer.steps():
         image, target = make_batch(rng, images, args.batch, args.size)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with training_autocast(device):
             logits = net(image.to(device).contiguous(memory_format=torch.channels_last))
         trainer.step(step, detection_loss(logits.float(), target.to(device)), {"width": str(args.width)})
     trainer.close()

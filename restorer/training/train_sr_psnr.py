@@ -37,7 +37,7 @@ from restorer.models.archs.rrdbnet import from_state_dict
 from restorer.models.packaged import realesrgan_x4plus_state
 from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import bicubic_downscale, mild_scan_degradation
-from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, training_autocast
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, lr_size: int, degrade_p: float):
@@ -75,12 +75,12 @@ def main(argv: list[str] | None = None) -> None:
     load_initial(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
     # EMA without warm-up: training starts from x4plus, already a good model.
-    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=args.warmup, ema_decay=args.ema, ema_warmup=False)
-    for step in range(args.iters):
-        trainer.set_lr(step)
+    trainer = Trainer(net, args.out, args.iters, args.lr, warmup=args.warmup, ema_decay=args.ema, ema_warmup=False,
+                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+    for step in trainer.steps():
         lr_img, hr_img = make_batch(rng, images, args.batch, args.lr_size, args.degrade_p)
         lr_img = lr_img.to(device).contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with training_autocast(device):
             sr = net(lr_img)
         sr, hr_img = sr.float(), hr_img.to(device)
         loss = F.l1_loss(sr, hr_img)

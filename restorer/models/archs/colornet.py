@@ -10,6 +10,12 @@ A small U-Net (as in Zhang et al. 2017, "Real-Time User-Guided Image
 Colorization"): hints enter at full resolution next to L, so one click can
 spread along an object through the encoder's wide receptive field.
 
+A global branch (as in Iizuka et al. 2016, "Let there be Color!") pools the
+bottleneck over the whole photo and adds what it learns back everywhere:
+whether the scene is a beach, a forest or a room decides colours that no
+local window can. Its last layer starts at zero, so a network trained
+without it loads and behaves as before.
+
 Two heads share the decoder. `out` regresses a*b* directly; `bins` gives a
 distribution over a grid of a*b* colours (Zhang et al. 2016). Regression
 alone hedges towards grey-brown whenever it is unsure; the distribution keeps
@@ -45,6 +51,9 @@ class ColorNet(nn.Module):
         # Dilated middle: global context (sky above, grass below) at little cost.
         self.mid = nn.Sequential(*(m for d in (2, 4, 8) for m in (nn.Conv2d(8 * w, 8 * w, 3, 1, d, dilation=d),
                                                                    nn.ReLU(inplace=True))))
+        self.glob = nn.Sequential(nn.Linear(8 * w, 8 * w), nn.ReLU(inplace=True), nn.Linear(8 * w, 8 * w))
+        nn.init.zeros_(self.glob[2].weight)
+        nn.init.zeros_(self.glob[2].bias)
         self.dec3 = _block(8 * w + 4 * w, 4 * w)
         self.dec2 = _block(4 * w + 2 * w, 2 * w)
         self.dec1 = _block(2 * w + w, w)
@@ -78,6 +87,7 @@ class ColorNet(nn.Module):
         e2 = self.enc2(F.max_pool2d(e1, 2))
         e3 = self.enc3(F.max_pool2d(e2, 2))
         m = self.mid(self.enc4(F.max_pool2d(e3, 2)))
+        m = m + self.glob(m.mean(dim=(2, 3)))[:, :, None, None]
         d3 = self.dec3(torch.cat((F.interpolate(m, scale_factor=2, mode="nearest"), e3), 1))
         d2 = self.dec2(torch.cat((F.interpolate(d3, scale_factor=2, mode="nearest"), e2), 1))
         d1 = self.dec1(torch.cat((F.interpolate(d2, scale_factor=2, mode="nearest"), e1), 1))
@@ -94,7 +104,15 @@ def detect(state: dict[str, torch.Tensor]) -> bool:
     return "enc1.0.weight" in state and "bins.weight" in state and state["out.weight"].shape[0] == 2
 
 
+GLOBAL_KEYS = ("glob.0.weight", "glob.0.bias", "glob.2.weight", "glob.2.bias")
+
+
 def from_state_dict(state: dict[str, torch.Tensor]) -> ColorNet:
+    """A ColorNet from weights with or without the global branch (missing: it stays zero, adding nothing)."""
     net = ColorNet(int(state["enc1.0.weight"].shape[0]))
-    net.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    missing, unexpected = net.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    if unexpected or set(missing) - set(GLOBAL_KEYS) or (missing and set(missing) != set(GLOBAL_KEYS)):
+        from restorer.errors import ModelFormatError
+
+        raise ModelFormatError(f"These are not ColorNet weights (missing {missing[:3]}, unexpected {unexpected[:3]}).")
     return net.eval()
