@@ -1,7 +1,8 @@
-"""Command line: `restorer [gui] [PHOTO]`, `restorer run`, `restorer eval`, `restorer bench`.
+"""Command line: `restorer [gui] [PHOTO]`, `restorer run`, `restorer provenance`, `restorer eval`, `restorer bench`.
 
-Only this module turns errors into exit codes: 0 success, 1 a file or run
-failed (each failure is one sentence on stderr), 2 bad usage.
+Only this module turns errors into exit codes: 0 success (for a batch: every
+photo restored or skipped), 3 some photos failed, 1 nothing succeeded, 2 bad
+usage. Each failure is one sentence on stderr.
 """
 
 from __future__ import annotations
@@ -71,13 +72,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
     run.add_argument("--bit-depth", type=int, choices=(8, 16), help="output bit depth (default: the input's)")
     run.add_argument("--recursive", action="store_true", help="also take photos in sub-folders")
-    run.add_argument("--skip-existing", action="store_true", help="leave results that already exist (resume a batch)")
+    run.add_argument("--resume", "--skip-existing", dest="resume", action="store_true",
+                     help="continue an interrupted batch: the output folder's journal says what is done; "
+                          "results it does not vouch for are left alone")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="restore N photos at a time in worker processes (cores are divided between them)")
+    run.add_argument("--cluster", metavar="ADDRESS",
+                     help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N local "
+                          "workers; every worker must see the same paths")
     run.add_argument("--sidecar", action="store_true", help="write the recipe next to each result")
     run.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="log each stage's note")
 
     from restorer.evaluation.cli import add_eval_parser
 
     add_eval_parser(sub)
+    provenance = sub.add_parser("provenance", help="print what Restorer did to a result (its XMP record)")
+    provenance.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    provenance.add_argument("--json", action="store_true")
+
     models = sub.add_parser("models", help="list models, or download an official checkpoint")
     models.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
     models.add_argument("model_id", nargs="?")
@@ -119,38 +131,125 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from restorer.batch import expand_inputs, read_mask, restore_files
-    from restorer.events import Progress, StageFinished
-    from restorer.progress import ProgressLine
+    from restorer.batch import BatchOptions, DaskPlace, InProcess, LocalPool, expand_inputs, read_mask, run_batch
+    from restorer.batch.report import EXIT_NONE_SUCCEEDED, EXIT_USAGE
 
-    recipe = recipe_from_args(args)
-    mask = read_mask(args.mask) if args.mask else None
+    if args.workers < 1:
+        print("restorer: --workers needs a number of 1 or more.", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers > 1 and args.cluster:
+        print("restorer: choose --workers or --cluster, not both.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        recipe = recipe_from_args(args)
+        if args.mask:
+            read_mask(args.mask)  # a bad mask is a bad argument: say so before any work starts
+    except RestorerError as exc:
+        print(f"restorer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     jobs = expand_inputs(args.inputs, args.outdir, recursive=args.recursive)
     if not jobs:
         print("restorer: no photos found in the given folders.", file=sys.stderr)
-        return 1
-    bar = ProgressLine()
-    failures = 0
+        return EXIT_NONE_SUCCEEDED
+    options = BatchOptions(recipe.to_json(), str(args.mask.resolve()) if args.mask else None, args.fmt,
+                           args.bit_depth, args.sidecar)
+    display = _BatchDisplay(len(jobs))
+    if args.cluster:
+        try:
+            place = DaskPlace(args.cluster)
+        except ImportError:
+            print("restorer: --cluster needs Dask (pip install 'dask[distributed]').", file=sys.stderr)
+            return EXIT_USAGE
+        except (OSError, ValueError) as exc:
+            print(f"restorer: cannot reach the Dask cluster {args.cluster} ({exc}).", file=sys.stderr)
+            return EXIT_USAGE
+    elif args.workers > 1:
+        place = LocalPool(args.workers)
+    else:
+        place = InProcess(on_event=display.on_event)
+    try:
+        report = run_batch(jobs, options, place, args.outdir, resume=args.resume, on_outcome=display.on_outcome)
+    finally:
+        place.close()
+        display.clear()
+    if len(jobs) > 1 or report.totals()["skipped"]:
+        print(report.summary(), file=sys.stderr)
+    return report.exit_code()
 
-    def on_event(job, event):
+
+class _BatchDisplay:
+    """The terminal side of a batch: a progress line, one line per finished photo, failures on stderr."""
+
+    def __init__(self, total: int) -> None:
+        from restorer.progress import ProgressLine
+
+        self.bar, self.total, self.done, self.start = ProgressLine(), total, 0, None
+
+    def on_event(self, task, event) -> None:
+        from restorer.events import Progress, StageFinished
+
+        name = Path(task.source).name
         if isinstance(event, Progress):
-            bar.update(f"{job.source.name}: {event.stage}", event.overall)
+            prefix = f"{self.done + 1}/{self.total} " if self.total > 1 else ""
+            self.bar.update(f"{prefix}{name}: {event.stage}", (self.done + event.overall) / self.total)
         elif isinstance(event, StageFinished) and event.note:
-            log.info("%s: %s: %s (%.1f s)", job.source.name, event.stage, event.note, event.seconds)
+            log.info("%s: %s: %s (%.1f s)", name, event.stage, event.note, event.seconds)
 
-    for outcome in restore_files(jobs, recipe, mask=mask, fmt=args.fmt, bit_depth=args.bit_depth,
-                                 skip_existing=args.skip_existing, sidecar=args.sidecar, on_event=on_event):
-        bar.clear()
-        if outcome.error:
-            failures += 1
-            print(f"restorer: {outcome.error}", file=sys.stderr)
-        elif outcome.skipped:
+    def on_outcome(self, outcome) -> None:
+        import time
+
+        self.start = self.start or time.monotonic()
+        self.done += 1
+        self.bar.clear()
+        if outcome.status == "failed":
+            print(f"restorer: {outcome.reason}", file=sys.stderr)
+        elif outcome.carried_over:
+            print(f"{outcome.source} -> {outcome.output} (restored by an earlier run)")
+        elif outcome.status == "skipped":
             print(f"{outcome.source} -> {outcome.output} (already there, skipped)")
         else:
             print(f"{outcome.source} -> {outcome.output}")
-    if len(jobs) > 1:
-        print(f"{len(jobs) - failures} of {len(jobs)} photos restored, {failures} failed.", file=sys.stderr)
-    return 1 if failures else 0
+        if self.done < self.total:
+            self.bar.update(f"{self.done}/{self.total} photos", self.done / self.total)
+
+    def clear(self) -> None:
+        self.bar.clear()
+
+
+def command_provenance(args: argparse.Namespace) -> int:
+    """Print each file's Restorer record; 1 if a file has none or cannot be read."""
+    import json
+
+    from restorer.imaging import read_photo
+    from restorer.provenance import read_provenance
+
+    status, everything = 0, []
+    for path in args.files:
+        try:
+            runs = read_provenance(read_photo(path).metadata.xmp)
+        except RestorerError as exc:
+            print(f"restorer: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if not runs:
+            print(f"restorer: {path.name} carries no Restorer record (it was not written by Restorer, or its "
+                  "metadata was stripped).", file=sys.stderr)
+            status = 1
+            continue
+        everything.append({"file": str(path), "runs": runs})
+        if args.json:
+            continue
+        print(f"{path}:")
+        for run in runs:
+            print(f"  {run['when']}  {run['software']}  recipe {run['recipe_hash']}  engine {run['engine']}")
+            for stage in run["stages"]:
+                settings = ", ".join(f"{k}={v}" for k, v in stage["settings"].items() if v not in ("", [], None))
+                print(f"    {stage['stage']}: {settings}" + (f"  ({stage['note']})" if stage["note"] else ""))
+                for model in stage["models"]:
+                    print(f"      model {model['id']}  sha256 {model['sha256']}")
+    if args.json:
+        print(json.dumps(everything))
+    return status
 
 
 def command_models(args: argparse.Namespace) -> int:
@@ -213,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_eval(args)
         if args.command == "models":
             return command_models(args)
+        if args.command == "provenance":
+            return command_provenance(args)
         if args.command == "bench":
             from restorer.bench import command_bench
 

@@ -93,6 +93,11 @@ class PhotoMetadata:
     dpi: tuple[float, float] | None = None
     jpeg_quantization: dict[int, list[int]] | None = None
     jpeg_layout: JpegLayout | None = None
+    xmp: bytes | None = None  # the file's own XMP packet, carried over and merged on writing
+    iptc: bytes | None = None  # IPTC IIM (JPEG APP13 / TIFF tag 33723), carried over
+    # What the pipeline did to these pixels, stage by stage (restorer.provenance.StageRecord);
+    # written into the result's XMP packet.
+    history: tuple = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,8 +189,36 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         dpi=_dpi(image),
         jpeg_quantization=getattr(image, "quantization", None) if image.format == "JPEG" else None,
         jpeg_layout=jpeg_layout_of(image, int(orientation)),
+        xmp=_xmp_of(image),
+        iptc=_iptc_of(image),
     )
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
+
+
+def _xmp_of(image: Image.Image) -> bytes | None:
+    """The raw XMP packet: JPEG APP1, WebP XMP chunk, TIFF tag 700 (Pillow's "xmp"), PNG iTXt."""
+    packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8")
+    return bytes(packet) if packet else None
+
+
+def _iptc_of(image: Image.Image) -> bytes | None:
+    """The IPTC IIM block: a JPEG's Photoshop APP13 segment, or a TIFF's tag 33723."""
+    if image.format == "JPEG":
+        for marker, data in getattr(image, "applist", []):
+            if marker == "APP13" and data.startswith(b"Photoshop 3.0\x00"):
+                return data
+    if image.format == "TIFF":
+        value = image.tag_v2.get(33723)
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, tuple):
+            try:
+                return bytes(value)
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def _bit_depth(image: Image.Image) -> int:
@@ -282,11 +315,13 @@ def output_suffix(photo: Photo, requested: str | None) -> str:
 
 
 def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None, jpeg_quality: int = 95,
-                protect: tuple[Path, ...] = ()) -> Path:
+                protect: tuple[Path, ...] = (), recipe_hash: str = "", engine: str = "") -> Path:
     """Write `photo` to `path` atomically and return the path.
 
     `bit_depth` defaults to the source's (16 only for PNG and TIFF). The
-    source file and every path in `protect` are never overwritten.
+    source file and every path in `protect` are never overwritten. The file's
+    XMP packet is the source's, merged with a record of `photo.metadata.history`
+    (restorer.provenance), tagged with `recipe_hash` and `engine` when given.
     Raises UnwritableOutput with one sentence naming the file and the reason.
     """
     path = Path(path)
@@ -300,9 +335,10 @@ def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None,
         depth = 8
     if suffix not in _FORMATS:
         raise UnwritableOutput(f"Restorer cannot write '{suffix}' files; choose .png, .jpg, .tif, .webp or .bmp.")
+    xmp = _xmp_packet(photo.metadata, recipe_hash, engine)
     try:
         with atomic_file(path) as fh:
-            _encode(photo, suffix, depth, jpeg_quality, fh)  # straight to disk: no copy in memory
+            _encode(photo, suffix, depth, jpeg_quality, fh, xmp)  # straight to disk: no copy in memory
     except OSError as exc:
         raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
     return path
@@ -386,8 +422,23 @@ _FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".ti
             ".bmp": "BMP"}
 
 
-def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out) -> None:
-    """Encode `photo` into the binary file object `out`."""
+def _xmp_packet(meta: PhotoMetadata, recipe_hash: str, engine: str) -> bytes | None:
+    """The packet to embed: the source's own, with this run's provenance merged in when there is one."""
+    if not meta.history:
+        return meta.xmp
+    from restorer import __version__
+    from restorer.provenance import Provenance, build_packet
+
+    record = Provenance(f"Restorer {__version__}", tuple(meta.history), recipe_hash, engine)
+    return build_packet(record, meta.xmp, meta.iptc)
+
+
+# A JPEG marker segment holds at most 65,533 bytes; XMP's own header takes 29 of them.
+_JPEG_XMP_LIMIT = 65_504
+
+
+def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: bytes | None = None) -> None:
+    """Encode `photo` into the binary file object `out`, with `xmp` as its XMP packet."""
     data = _quantize(photo, depth)
     gray = _still_gray(photo) and data.shape[2] == 3
     meta = photo.metadata
@@ -396,10 +447,10 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out) -> No
         ok, buf = cv2.imencode(".png", arr)
         if not ok:
             raise UnwritableOutput("OpenCV could not encode the 16-bit PNG.")
-        out.write(_png_with_metadata(buf.tobytes(), meta))
+        out.write(_png_with_metadata(buf.tobytes(), meta, xmp))
         return
     if depth == 16 and suffix in (".tif", ".tiff"):
-        _tiff16(data[..., 0] if gray else data, meta, out)
+        _tiff16(data[..., 0] if gray else data, meta, out, xmp)
         return
     image = Image.fromarray(data[..., 0] if gray else data)
     if suffix in (".jpg", ".jpeg") and image.mode == "RGBA":
@@ -414,19 +465,46 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out) -> No
     format_name = _FORMATS[suffix]
     if format_name == "JPEG":
         options.update(quality=jpeg_quality, subsampling=0)
+        if meta.iptc:  # the IPTC IIM block goes back as the APP13 segment it came from
+            options["extra"] = b"\xff\xed" + struct.pack(">H", len(meta.iptc) + 2) + meta.iptc
+        if xmp and len(xmp) > _JPEG_XMP_LIMIT:
+            xmp = _compact_packet(xmp)
     if format_name == "TIFF":
         options["compression"] = "tiff_deflate"
+        tiffinfo = {}
+        if xmp:
+            tiffinfo[700] = xmp
+        if meta.iptc:
+            tiffinfo[33723] = meta.iptc
+        if tiffinfo:
+            options["tiffinfo"] = tiffinfo
+    elif format_name == "PNG" and xmp:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
+        options["pnginfo"] = info
+    elif format_name in ("JPEG", "WEBP") and xmp:
+        options["xmp"] = xmp
     if format_name == "WEBP":
         options.update(lossless=True)
     image.save(out, format=format_name, **options)
+
+
+def _compact_packet(xmp: bytes) -> bytes | None:
+    """`xmp` without its indentation, or None if even that will not fit one JPEG segment."""
+    import re
+
+    compact = re.sub(rb">\s+<", b"><", xmp)
+    return compact if len(compact) <= _JPEG_XMP_LIMIT else None
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
 
 
-def _png_with_metadata(png: bytes, meta: PhotoMetadata) -> bytes:
-    """Splice iCCP, pHYs and eXIf chunks in after IHDR (OpenCV writes none of them)."""
+def _png_with_metadata(png: bytes, meta: PhotoMetadata, xmp: bytes | None = None) -> bytes:
+    """Splice iCCP, pHYs, eXIf and XMP (iTXt) chunks in after IHDR (OpenCV writes none of them)."""
     chunks = b""
     if meta.icc_profile:
         chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc_profile))
@@ -436,16 +514,22 @@ def _png_with_metadata(png: bytes, meta: PhotoMetadata) -> bytes:
     if meta.exif:
         exif = meta.exif[6:] if meta.exif.startswith(b"Exif\x00\x00") else meta.exif
         chunks += _png_chunk(b"eXIf", exif)
+    if xmp:  # iTXt: keyword, no compression, no language, no translated keyword, then the text
+        chunks += _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp)
     ihdr_end = 8 + 4 + 4 + 13 + 4
     return png[:ihdr_end] + chunks + png[ihdr_end:]
 
 
-def _tiff16(data: np.ndarray, meta: PhotoMetadata, out) -> None:
+def _tiff16(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None) -> None:
     import tifffile
 
     extratags = []
     if meta.icc_profile:
         extratags.append((34675, "B", len(meta.icc_profile), meta.icc_profile, True))
+    if xmp:
+        extratags.append((700, "B", len(xmp), xmp, True))
+    if meta.iptc:
+        extratags.append((33723, "B", len(meta.iptc), meta.iptc, True))
     kwargs: dict = {}
     if meta.dpi:
         kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")

@@ -11,13 +11,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
 from restorer.errors import Cancelled
 from restorer.events import Event, Finished, Progress, StageFinished, StageStarted
 from restorer.imaging import Photo
+from restorer.provenance import StageRecord
 from restorer.recipe import Recipe
 from restorer.stages import STAGES, StageContext
 
@@ -55,7 +57,8 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
             raise Cancelled("The restoration was cancelled; nothing was written.")
         yield StageStarted(stage_id, index, len(stages))
         stage_start = time.perf_counter()
-        steps = STAGES[stage_id](photo, recipe.settings(stage_id), context)
+        stage_context = replace(context, used=[])
+        steps = STAGES[stage_id](photo, recipe.settings(stage_id), stage_context)
         while True:
             try:
                 fraction = next(steps)
@@ -66,8 +69,24 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
                 steps.close()
                 raise Cancelled("The restoration was cancelled; nothing was written.")
             yield Progress(stage_id, float(fraction), (index + float(fraction)) / len(stages))
+        photo = _with_record(photo, StageRecord(stage_id, settings_record(recipe.settings(stage_id)),
+                                                tuple(stage_context.used), note))
         yield StageFinished(stage_id, time.perf_counter() - stage_start, note, photo)
     yield Finished(photo, time.perf_counter() - start)
+
+
+def settings_record(settings) -> dict:
+    """A stage's settings for the provenance record: JSON values, user paths reduced to file names."""
+    record = asdict(settings)
+    for key in ("checkpoint", "model_path"):
+        if record.get(key):
+            record[key] = Path(record[key]).name
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in record.items()}
+
+
+def _with_record(photo: Photo, record: StageRecord) -> Photo:
+    meta = photo.metadata
+    return replace(photo, metadata=replace(meta, history=(*meta.history, record)))
 
 
 def run_to_end(recipe: Recipe, photo: Photo, **kwargs) -> Photo:

@@ -35,6 +35,19 @@ class StageContext:
     mask: np.ndarray | None = None
     models: Any = None
     device: str = "auto"
+    # The pipeline gives each stage a fresh list; `use_model` records the weights it ran (provenance).
+    used: list | None = None
+
+    def use_model(self, model_id: str, path: str | None = None) -> None:
+        """Record that this stage ran `model_id` (a catalog id), or a user's weights file at `path`."""
+        from restorer.models.identity import file_sha256, model_sha256
+        from restorer.provenance import ModelUse
+
+        if self.used is None:
+            return
+        use = ModelUse(model_id, file_sha256(path) if path else model_sha256(model_id))
+        if use not in self.used:
+            self.used.append(use)
 
     def with_mask(self, mask: np.ndarray) -> "StageContext":
         return replace(self, mask=np.asarray(mask, dtype=bool))

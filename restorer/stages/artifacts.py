@@ -71,6 +71,7 @@ def denoise_model(rgb: np.ndarray, strength: int, context: StageContext) -> Stag
     from restorer.tiling import run_tiled
 
     net, runtime = context.model_manager().artifact_network()
+    context.use_model("restorer-artifacts")
     # Tiles and context are multiples of 8 so each tile sees the JPEG grid where the photo has it;
     # 48 px covers the network's receptive field (20 convolutions at half resolution).
     out = yield from run_tiled(WithStrength(net, strength / 100), rgb, scale=1, runtime=runtime, tile=512, pad=48,

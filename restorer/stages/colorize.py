@@ -139,6 +139,7 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     from restorer.colorspace import lab_to_rgb, rgb_to_lab
 
     net, runtime = context.model_manager().color_network()
+    context.use_model("restorer-colorize")
     lab = rgb_to_lab(rgb)
     h, w = lab.shape[:2]
     scale = _WORKING_SHORT_SIDE / min(h, w)

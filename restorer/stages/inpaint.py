@@ -198,9 +198,11 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
     out = src.copy()
     if settings.engine == "lama":
         net, device = context.model_manager().torchscript_network(settings.model_path)
+        context.use_model("lama", path=settings.model_path)
         margin = 128  # LaMa needs wide context around each hole
     elif settings.engine == "model":
         net, runtime = context.model_manager().inpaint_network()
+        context.use_model("restorer-inpaint")
         margin = 48  # context around thin damage; thick holes get more from their reduced working scale
     else:
         margin = max(16, settings.radius * 4)

@@ -66,9 +66,12 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
     manager = context.model_manager()
     if settings.checkpoint:
         net, runtime = manager.custom_network(settings.checkpoint, settings.precision)
+        context.use_model("checkpoint", path=settings.checkpoint)
         note = f"{settings.checkpoint} x{net.scale}"
     else:
         net, runtime = manager.sr_network(settings.alpha, settings.precision)
+        context.use_model("restorer-x4-psnr")
+        context.use_model("realesrgan-x4plus")
         note = f"Real-ESRGAN x4, alpha {settings.alpha:.2f}"
     if settings.ensemble:
         note += ", self-ensemble of 8"
