@@ -53,10 +53,10 @@ def test_zoom_moves_both_sides_together(qtbot):
     viewer.set_split(0.0)  # all "after"
     viewer.set_zoom(4.0, anchor=QPointF(175, 25))
     frame = viewer.grab().toImage()
-    assert frame.pixelColor(175, 25) == QColor("blue")
+    assert frame.pixelColor(175, 60) == QColor("blue")  # below the "After" label
     viewer.set_split(1.0)  # all "before": the same place under the cursor
     frame = viewer.grab().toImage()
-    assert frame.pixelColor(175, 25) == QColor("red")
+    assert frame.pixelColor(175, 60) == QColor("red")
     assert viewer.visible_image_rect().width() < 60
 
 

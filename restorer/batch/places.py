@@ -77,10 +77,15 @@ class Gate:
 
 
 class InProcess:
-    """One file after another in this process: progress events, pause between files, cancel inside one."""
+    """One file after another in this process: progress events, pause between files, cancel inside one.
 
-    def __init__(self, on_event: Callable | None = None) -> None:
+    `models`, when given, is the ModelManager to use instead of the process-wide one: the window's
+    queue runs beside the window's own restorations and must not re-blend the networks under them.
+    """
+
+    def __init__(self, on_event: Callable | None = None, models=None) -> None:
         self.on_event = on_event
+        self.models = models
         self.place = "this process"
 
     def run(self, tasks: list[FileTask], gate: Gate) -> Iterator[FileOutcome]:
@@ -95,7 +100,7 @@ class InProcess:
             watcher = _CancelBridge(gate, token)
             try:
                 yield restore_file(task, on_event=(lambda e, t=task: self.on_event(t, e)) if self.on_event else None,
-                                   cancel=token)
+                                   cancel=token, models=self.models)
             finally:
                 watcher.stop()
 

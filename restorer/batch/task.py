@@ -119,8 +119,11 @@ def engine_label() -> str:
     return choose_runtime().label
 
 
-def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=None) -> FileOutcome:
-    """Restore `task.source` into `task.target_stem` + suffix, atomically; never raises but for a cancel."""
+def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=None, models=None) -> FileOutcome:
+    """Restore `task.source` into `task.target_stem` + suffix, atomically; never raises but for a cancel.
+
+    `models` is a ModelManager to run the networks with (None: the process-wide one).
+    """
     from restorer import pipeline
     from restorer.batch.jobs import name_file
     from restorer.errors import Cancelled, RestorerError, UnwritableOutput
@@ -151,7 +154,10 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
         photo = read_photo(source)
         output = Path(task.target_stem).with_suffix(output_suffix(photo, options.fmt))
         result = None
-        for event in pipeline.run(recipe, photo, mask=mask, cancel=cancel):
+        from restorer.stages import StageContext
+
+        context = StageContext(models=models) if models is not None else None
+        for event in pipeline.run(recipe, photo, mask=mask, cancel=cancel, context=context):
             if on_event:
                 on_event(event)
             if isinstance(event, Finished):

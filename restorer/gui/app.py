@@ -1,4 +1,11 @@
-"""Wiring: the one place signals are connected, and the GUI's entry point."""
+"""Wiring: the one place signals are connected, and the GUI's entry point.
+
+Every signal from a worker thread is connected to a method of an object that
+lives in the GUI thread (this Application, the window, the queue panel),
+never to a lambda: PySide6 runs a lambda in the thread that emits, and a
+message box or progress update made from the worker thread corrupts Qt's
+state (tests/test_gui_threads.py checks every worker signal).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QApplication
 
 from restorer.gui.main_window import MainWindow
+from restorer.gui.preferences import Preferences
+from restorer.gui.queue import QueueWorker
 from restorer.gui.session import Session
 from restorer.gui.worker import RestoreWorker
 
@@ -18,86 +27,178 @@ _STAGE_NAMES = {"artifacts": "Removing artifacts", "inpaint": "Filling scratches
 
 
 class _Requests(QObject):
-    """Queued calls into the worker thread (signals cross threads safely; direct calls would not)."""
+    """Queued calls into the worker threads (signals cross threads safely; direct calls would not)."""
 
     load = Signal(str)
+    load_pair = Signal(str, str)
     restore = Signal(object, object, object)
     save = Signal(object, str)
     preview = Signal(object, object, object, object, int)
     detect = Signal(object)
+    describe_engine = Signal()
+    queue_run = Signal(object, object, str)
+
+
+def only_look_differs(a, b) -> bool:
+    """True when recipes `a` and `b` differ in the Look (alpha) of the enlargement and nothing else."""
+    return a is not None and b is not None and a != b and a.with_settings(
+        "upscale", alpha=b.settings("upscale").alpha) == b
 
 
 class Application(QObject):
-    """Owns the window, the session and the worker thread, and connects them."""
+    """Owns the window, the session and the worker threads, and connects them."""
 
-    def __init__(self, pipeline_module=None) -> None:
+    def __init__(self, pipeline_module=None, preferences: Preferences | None = None) -> None:
         super().__init__()
         self.session = Session()
-        self.window = MainWindow(self.session)
-        self.thread = QThread()
-        self.thread.setObjectName("restore-worker")
+        self.preferences = preferences or Preferences()
+        self.window = MainWindow(self.session, self.preferences)
+        self.worker_thread = QThread()  # not "thread": that would hide QObject.thread(), which PySide asks
+        self.worker_thread.setObjectName("restore-worker")
         self.worker = RestoreWorker(pipeline_module)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
+        self.queue_thread = QThread()
+        self.queue_thread.setObjectName("queue-worker")
+        self.queue_worker = QueueWorker()
+        self.queue_worker.moveToThread(self.queue_thread)
         self.requests = _Requests()
         self._preview_requests = 0
+        self._running = None  # (recipe, mask version) of the restoration under way
+        self._rerun_pending = False
+        self._queue_recipe = None
         self._connect()
-        self.thread.start()
+        self.worker_thread.start()
+        self.queue_thread.start()
+        self.requests.describe_engine.emit()
 
     def _connect(self) -> None:
-        w, s, win, r = self.worker, self.session, self.window, self.requests
+        w, win, r, q = self.worker, self.window, self.requests, self.queue_worker
         r.load.connect(w.load)
+        r.load_pair.connect(w.load_pair)
         r.restore.connect(w.restore)
         r.save.connect(w.save)
         r.preview.connect(w.preview)
         r.detect.connect(w.detect_scratches)
-        win.detect_requested.connect(lambda: s.photo is not None and r.detect.emit(s.photo))
-        w.scratches_detected.connect(self._on_scratches_detected)
+        r.describe_engine.connect(w.describe_engine)
+        r.queue_run.connect(q.run)
 
         win.open_requested.connect(self.open)
         win.run_requested.connect(self.restore)
         win.cancel_requested.connect(w.request_cancel, Qt.ConnectionType.DirectConnection)
         win.save_requested.connect(self.save)
+        win.detect_requested.connect(self.detect_scratches)
         win.recipe_save_requested.connect(self.save_recipe)
         win.recipe_open_requested.connect(self.open_recipe)
+        win.queue_add_requested.connect(self.queue_add)
+        win.checkpoint_chosen.connect(self.use_checkpoint)
         win.panel.recipe_changed.connect(self._on_recipe_changed)
         win.panel.alpha_moved.connect(self._on_alpha_moved)
+        win.panel.preset_chosen.connect(self.use_preset)
         win.viewer.hint_clicked.connect(self._on_hint_clicked)
-        win.clear_hints_action.triggered.connect(lambda: self._set_hints(()))
-        w.preview_ready.connect(win.viewer.show_patch)
+        win.clear_hints_action.triggered.connect(self.clear_hints)
 
+        # Worker -> GUI: bound methods of GUI-thread objects only (queued across threads).
         w.loaded.connect(self._on_loaded)
-        w.load_failed.connect(lambda msg: (s.set_busy(False), win.show_error("Could not open the photo", msg)))
-        w.stage_started.connect(lambda stage, i, n: win.show_progress(i / max(1, n), _STAGE_NAMES.get(stage, stage)))
-        w.progress.connect(lambda f, stage: win.show_progress(f, _STAGE_NAMES.get(stage, stage)))
+        w.load_failed.connect(self._on_load_failed)
+        w.result_loaded.connect(self._on_result_loaded)
+        w.stage_started.connect(self._on_stage_started)
+        w.progress.connect(self._on_progress)
         w.stage_finished.connect(self._on_stage_finished)
         w.finished.connect(self._on_finished)
-        w.failed.connect(lambda msg: (s.set_busy(False), win.show_error("Restoring failed", msg)))
+        w.failed.connect(self._on_failed)
         w.cancelled.connect(self._on_cancelled)
-        w.saved.connect(lambda path: win.statusBar().showMessage(f"Saved {path}"))
-        w.save_failed.connect(lambda msg: win.show_error("Could not save", msg))
+        w.saved.connect(self._on_saved)
+        w.save_failed.connect(self._on_save_failed)
+        w.preview_ready.connect(self._on_preview_ready)
+        w.scratches_detected.connect(self._on_scratches_detected)
+        w.detect_failed.connect(self._on_detect_failed)
+        w.engine_ready.connect(self._on_engine_ready)
+
+        panel = win.queue
+        panel.start_requested.connect(self.queue_start)
+        panel.pause_requested.connect(q.pause, Qt.ConnectionType.DirectConnection)
+        panel.resume_requested.connect(q.resume, Qt.ConnectionType.DirectConnection)
+        panel.cancel_requested.connect(q.cancel, Qt.ConnectionType.DirectConnection)
+        panel.open_requested.connect(self.open_pair)
+        q.started.connect(panel.on_started)
+        q.file_started.connect(panel.on_file_started)
+        q.file_progress.connect(panel.on_file_progress)
+        q.file_done.connect(panel.on_file_done)
+        q.finished.connect(panel.on_finished)
 
     # --- commands -----------------------------------------------------------------------
 
     def open(self, path: str) -> None:
-        self.session.set_busy(True)
+        if self.session.busy:
+            return
+        self.session.set_busy(True, "open")
         self.window.statusBar().showMessage(f"Opening {os.path.basename(path)}…")
         self.requests.load.emit(path)
 
-    def restore(self) -> None:
-        if self.session.photo is None or self.session.busy:
+    def open_pair(self, source: str, result: str) -> None:
+        """Open a queued photo with its finished result, to compare them in the viewer."""
+        if self.session.busy:
             return
-        self.session.set_busy(True)
+        self.session.set_busy(True, "open")
+        self.requests.load_pair.emit(source, result)
+
+    def restore(self) -> None:
+        from restorer.memory import describe_run
+
+        if self.session.photo is None:
+            return
+        if self.session.busy:
+            self._rerun_pending = True  # the newest request wins: run again when this one ends
+            return
+        width, height = self.session.photo.size
+        _, refusal = describe_run(width, height, self.session.recipe)
+        if refusal:
+            self.window.show_error("Not enough memory", refusal)
+            return
+        self._rerun_pending = False
+        self._running = (self.session.recipe, self.session.mask_version)
+        self.session.set_busy(True, "restore")
+        self.window.viewer.clear_patch()
         self.window.show_progress(0.0, "Starting")
         self.requests.restore.emit(self.session.recipe, self.session.photo, self.session.mask)
 
     def save(self, path: str) -> None:
-        if self.session.result is not None:
+        if self.session.result is not None and not self.session.busy:
+            self.session.set_busy(True, "save")
             self.requests.save.emit(self.session.result, path)
 
-    def set_recipe(self, recipe) -> None:
+    def detect_scratches(self) -> None:
+        if self.session.photo is None or self.session.busy:
+            return
+        self.session.set_busy(True, "detect")
+        self.window.show_progress(0.0, "Detecting scratches")
+        self.window.statusBar().showMessage("Looking for scratches and dust…")
+        self.requests.detect.emit(self.session.photo)
+
+    def set_recipe(self, recipe, preset: str | None = None) -> None:
         """Make `recipe` the current one: the session holds it, the panel shows it."""
-        self.session.recipe = recipe
-        self.window.panel.set_recipe(recipe)
+        self.session.set_recipe(recipe)
+        self.window.panel.set_recipe(recipe, preset)
+        self._show_output_size()
+        self.window.update_hint_actions()
+
+    def use_preset(self, name: str) -> None:
+        from restorer.errors import RestorerError
+        from restorer.recipe import load_preset
+
+        try:
+            recipe = load_preset(name)
+        except RestorerError as exc:
+            self.window.show_error("Could not use the preset", str(exc))
+            return
+        hints = self.session.recipe.settings("colorize").hints  # the photo's hints outlive a preset change
+        self.set_recipe(recipe.with_settings("colorize", hints=hints), preset=name if not hints else None)
+
+    def use_checkpoint(self, path: str) -> None:
+        recipe = self.session.recipe.with_settings("upscale", checkpoint=path, engine="realesrgan")
+        if "upscale" not in recipe.enabled_stages():
+            recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"upscale"})
+        self.set_recipe(recipe)
 
     def save_recipe(self, path: str) -> None:
         """Write the current recipe (hints included) as JSON, atomically."""
@@ -122,20 +223,33 @@ class Application(QObject):
         self.set_recipe(recipe)
         self.window.statusBar().showMessage(f"Recipe from {Path(path).name}")
 
+    def queue_add(self, paths: list[str]) -> None:
+        self.window.queue.add([str(p) for p in paths])
+        self.window.queue_dock.show()
+
+    def queue_start(self, sources: list[str], outdir: str) -> None:
+        self._queue_recipe = self.session.recipe
+        self.requests.queue_run.emit(sources, self.session.recipe, outdir)
+
+    def clear_hints(self) -> None:
+        self._set_hints(())
+
     def shutdown(self) -> None:
         self.worker.request_cancel()
-        self.thread.quit()
-        self.thread.wait()
+        self.queue_worker.cancel()
+        for thread in (self.worker_thread, self.queue_thread):
+            thread.quit()
+            thread.wait()
 
-    # --- worker events ------------------------------------------------------------------
+    # --- user edits -----------------------------------------------------------------------
 
     def _on_recipe_changed(self, recipe) -> None:
         previous = self.session.recipe
-        self.session.recipe = recipe
-        # A finished result plus a new look: re-run at once (only the upscale stage runs again).
-        only_alpha = (previous.with_settings("upscale", alpha=recipe.settings("upscale").alpha) == recipe
-                      and previous != recipe)
-        if only_alpha and self.session.result is not None and not self.session.busy:
+        self.session.set_recipe(recipe)
+        self._show_output_size()
+        self.window.update_hint_actions()
+        # A new Look re-runs at once (only the enlargement runs again); during a run it waits its turn.
+        if only_look_differs(previous, recipe) and self.session.result is not None:
             self.restore()
 
     def _on_hint_clicked(self, x: float, y: float) -> None:
@@ -156,7 +270,7 @@ class Application(QObject):
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
         self.set_recipe(recipe)
         self.window.viewer.set_hints(hints)
-        if self.session.photo is not None and not self.session.busy:
+        if self.session.photo is not None:
             self.restore()
 
     def _on_alpha_moved(self, alpha: float) -> None:
@@ -170,21 +284,42 @@ class Application(QObject):
         self.requests.preview.emit(recipe, self.session.photo, self.session.mask,
                                    (rect.x(), rect.y(), rect.width(), rect.height()), self._preview_requests)
 
+    def _show_output_size(self) -> None:
+        from restorer.memory import describe_run
+
+        if self.session.photo is None:
+            self.window.panel.show_output_size("")
+            return
+        text, refusal = describe_run(*self.session.photo.size, self.session.recipe)
+        self.window.panel.show_output_size(refusal or text, warning=bool(refusal))
+
+    # --- worker events ------------------------------------------------------------------
+
     def _on_loaded(self, photo, image, path: str) -> None:
         self.session.set_busy(False)
         self.session.set_photo(photo, image, path)
+        self.preferences.add_recent(path)
         if self.session.recipe.settings("colorize").hints:  # hints belong to the previous photo
             self.set_recipe(self.session.recipe.with_settings("colorize", hints=()))
         self.window.viewer.set_hints(())
+        self._show_output_size()
+        self.window.update_hint_actions()
 
-    def _on_scratches_detected(self, mask, summary: str) -> None:
-        if self.session.photo is None or mask.shape != self.session.mask_model.shape:
-            return  # the photo changed while detecting
-        self.session.mask_model.replace(mask | self.session.mask_model.mask)
-        self.window.viewer.set_tool("brush")
-        self.window.statusBar().showMessage(f"Scratch detection {summary}; edit the red mask, then Restore.")
-        if not self.window.panel.groups["inpaint"].isChecked():
-            self.window.panel.groups["inpaint"].setChecked(True)
+    def _on_load_failed(self, message: str) -> None:
+        self.session.set_busy(False)
+        self.window.statusBar().showMessage(message)
+        self.window.show_error("Could not open the photo", message)
+
+    def _on_result_loaded(self, photo, image, path: str) -> None:
+        self.session.set_result(photo, image, self._queue_recipe, self.session.mask_version)
+        self.session.saved_path = Path(path)
+        self.window.statusBar().showMessage(f"{Path(path).name}: the queue's result, beside its original.")
+
+    def _on_stage_started(self, stage: str, index: int, count: int) -> None:
+        self.window.show_progress(index / max(1, count), _STAGE_NAMES.get(stage, stage))
+
+    def _on_progress(self, fraction: float, stage: str) -> None:
+        self.window.show_progress(fraction, _STAGE_NAMES.get(stage, stage))
 
     def _on_stage_finished(self, stage: str, note: str) -> None:
         if note:
@@ -193,16 +328,73 @@ class Application(QObject):
             self.window.panel.show_estimate(note)
 
     def _on_finished(self, photo, image, seconds: float) -> None:
+        recipe, mask_version = self._running or (self.session.recipe, self.session.mask_version)
+        self._running = None
         self.session.set_busy(False)
-        self.session.set_result(photo, image)
+        self.session.set_result(photo, image, recipe, mask_version)
         self.window.show_progress(1.0, "Done")
         w, h = photo.size
-        self.window.statusBar().showMessage(f"Restored in {seconds:.1f} s: {w}×{h}. Drag the divider to compare.")
+        if seconds > 0:
+            message = f"Restored in {seconds:.1f} s: {w}×{h}. Drag the divider to compare."
+        else:
+            message = f"Already up to date ({w}×{h}): nothing needed computing again."
+        self.window.statusBar().showMessage(message)
+        self._rerun_if_wanted(recipe)
+
+    def _rerun_if_wanted(self, finished_recipe) -> None:
+        """A Look change made during the run: run again now, so the result ends at the slider's value."""
+        pending, self._rerun_pending = self._rerun_pending, False
+        if only_look_differs(finished_recipe, self.session.recipe) or (pending and self.session.stale):
+            self.restore()
+
+    def _on_failed(self, message: str) -> None:
+        self._running = None
+        self._rerun_pending = False
+        self.session.set_busy(False)
+        self.window.show_progress(0.0, "Failed")
+        self.window.show_error("Restoring failed", message)
 
     def _on_cancelled(self) -> None:
+        self._running = None
+        self._rerun_pending = False
         self.session.set_busy(False)
         self.window.show_progress(0.0, "Cancelled")
-        self.window.statusBar().showMessage("Cancelled; the photo is unchanged.")
+        self.session.update_stale()
+        note = " The result on screen is from earlier settings." if self.session.stale else ""
+        self.window.statusBar().showMessage("Cancelled; the photo is unchanged." + note)
+
+    def _on_saved(self, path: str) -> None:
+        self.session.set_busy(False)
+        self.session.saved_path = Path(path)
+        self.preferences.remember_folder(path)
+        self.window.statusBar().showMessage(f"Saved {path}")
+
+    def _on_save_failed(self, message: str) -> None:
+        self.session.set_busy(False)
+        self.window.show_error("Could not save", message)
+
+    def _on_preview_ready(self, image, rect) -> None:
+        if not self.session.busy:
+            self.window.viewer.show_patch(image, rect, badge="preview")
+
+    def _on_scratches_detected(self, mask, summary: str) -> None:
+        self.session.set_busy(False)
+        self.window.show_progress(1.0, "Detection done")
+        if self.session.photo is None or mask.shape != self.session.mask_model.shape:
+            return  # the photo changed while detecting
+        self.session.mask_model.replace(mask | self.session.mask_model.mask)
+        self.window.viewer.set_tool("brush")
+        self.window.statusBar().showMessage(f"Scratch detection {summary}; edit the red mask, then Restore.")
+        if not self.window.panel.groups["inpaint"].isChecked():
+            self.window.panel.groups["inpaint"].setChecked(True)
+
+    def _on_detect_failed(self, message: str) -> None:
+        self.session.set_busy(False)
+        self.window.show_progress(0.0, "Detection failed")
+        self.window.show_error("Scratch detection failed", message)
+
+    def _on_engine_ready(self, text: str) -> None:
+        self.window.show_engine(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     app = Application()
     app.window.show()
     if argv:
-        app.open(argv[0])
+        app.window.handle_dropped(argv)
     qt_app.aboutToQuit.connect(app.shutdown)
     return qt_app.exec()
 

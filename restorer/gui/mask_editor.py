@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 
 from restorer.gui.mask_model import MaskModel
-from restorer.gui.viewer import _GRAB_DISTANCE, BeforeAfterViewer
+from restorer.gui.viewer import BeforeAfterViewer
 
 _OVERLAY_ARGB = np.uint32(0x90D02020)  # premultiplied-safe: alpha 0x90, red
 
@@ -116,7 +116,7 @@ class MaskEditor(BeforeAfterViewer):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
-        on_divider = abs(pos.x() - self.split() * self.width()) <= _GRAB_DISTANCE
+        on_divider = self._near_divider(pos)
         if event.button() == Qt.MouseButton.MiddleButton and self._before is not None:
             self._panning, self._last_pos = True, pos
             return

@@ -1,11 +1,18 @@
 """RecipePanel: turn stages on and off and set their settings.
 
 It shows a Recipe and emits `recipe_changed(Recipe)` whenever the user edits
-it; it never runs anything itself. The PSNR<->GAN slider also emits
+it; it never runs anything itself. The Look slider also emits
 `alpha_moved(float)` while it is being dragged, for the live preview.
+A preset drop-down at the top emits `preset_chosen(name)`, and the Enlarge
+section's model picker `checkpoint_requested()` when the user wants to
+choose their own ESRGAN weights (the window owns the file dialog).
+Every slider shows its value; every control has a tooltip and an
+accessible name.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
@@ -15,29 +22,56 @@ from restorer.recipe import Recipe
 
 _TITLES = {"artifacts": "1  Remove JPEG artifacts and noise", "inpaint": "2  Fill scratches and tears",
            "colorize": "3  Colour", "upscale": "4  Enlarge (super resolution)"}
+_TIPS = {"artifacts": "Removes JPEG blocks and ringing, film grain and sensor noise.",
+         "inpaint": "Fills what you paint with the Brush (or what Detect scratches proposes).",
+         "colorize": "Colours black-and-white and sepia photos; revives the colour of faded prints.",
+         "upscale": "Enlarges the photo with a neural network, from faithful to sharp."}
+CUSTOM_PRESET = "Custom"
 
 
-def _slider(low: int, high: int, value: int) -> QSlider:
+def _slider(low: int, high: int, value: int, name: str, tip: str) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
     slider.setRange(low, high)
     slider.setValue(value)
+    slider.setToolTip(tip)
+    slider.setAccessibleName(name)
+    slider.setAccessibleDescription(tip)
     return slider
+
+
+def _with_value(slider: QSlider, fmt) -> tuple[QWidget, QLabel]:
+    """The slider with a label after it that always shows its value, formatted by `fmt(int)`."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(fmt(slider.value()))
+    label.setMinimumWidth(44)
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    slider.valueChanged.connect(lambda v: label.setText(fmt(v)))
+    row.addWidget(slider, 1)
+    row.addWidget(label)
+    return box, label
 
 
 class RecipePanel(QWidget):
     recipe_changed = Signal(object)
     alpha_moved = Signal(float)
+    preset_chosen = Signal(str)
+    checkpoint_requested = Signal()
 
     def __init__(self, recipe: Recipe | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._recipe = recipe or Recipe()
         self._updating = False
         layout = QVBoxLayout(self)
+        self._build_presets(layout)
         self.groups: dict[str, QGroupBox] = {}
         for stage in ("artifacts", "inpaint", "colorize", "upscale"):
             group = QGroupBox(_TITLES[stage])
             group.setCheckable(True)
             group.setObjectName(f"stage_{stage}")
+            group.setToolTip(_TIPS[stage])
+            group.setAccessibleName(_TITLES[stage].split("  ", 1)[1])
             group.toggled.connect(self._on_edited)
             self.groups[stage] = group
             layout.addWidget(group)
@@ -45,26 +79,62 @@ class RecipePanel(QWidget):
         self._build_inpaint()
         self._build_colorize()
         self._build_upscale()
+        self.output_size = QLabel("")
+        self.output_size.setObjectName("output_size")
+        self.output_size.setWordWrap(True)
+        self.output_size.setAccessibleName("Result size")
+        layout.addWidget(self.output_size)
         layout.addStretch(1)
         self.set_recipe(self._recipe)
 
     # --- building -----------------------------------------------------------------------
+
+    def _build_presets(self, layout: QVBoxLayout) -> None:
+        from restorer.errors import RestorerError
+        from restorer.recipe import load_preset, preset_names
+
+        self._presets: dict[str, Recipe] = {}
+        for name in preset_names():
+            try:
+                self._presets[name] = load_preset(name)
+            except RestorerError:  # a broken preset file must not break the panel
+                continue
+        row = QHBoxLayout()
+        label = QLabel("Preset")
+        self.preset = QComboBox()
+        self.preset.setObjectName("preset")
+        self.preset.setAccessibleName("Preset")
+        self.preset.setToolTip("Start from a saved recipe; any change afterwards makes it Custom")
+        self.preset.addItem(CUSTOM_PRESET, "")
+        for name in self._presets:
+            self.preset.addItem(name.replace("-", " ").capitalize(), name)
+        label.setBuddy(self.preset)
+        row.addWidget(label)
+        row.addWidget(self.preset, 1)
+        layout.addLayout(row)
+        self.preset.activated.connect(self._on_preset)
 
     def _build_artifacts(self) -> None:
         form = QFormLayout(self.groups["artifacts"])
         self.artifacts_engine = QComboBox()
         self.artifacts_engine.addItem("Neural (ArtifactNet)", "model")
         self.artifacts_engine.addItem("Classic (non-local means)", "classic")
+        self.artifacts_engine.setAccessibleName("Artifact removal method")
+        self.artifacts_engine.setToolTip("The neural network keeps more detail; the classic filter is a baseline")
         form.addRow("Method", self.artifacts_engine)
         self.artifacts_engine.currentIndexChanged.connect(self._on_edited)
         self.artifacts_auto = QCheckBox("Automatic")
         self.artifacts_auto.setToolTip("Estimated from the file's JPEG quality tables and the image's noise level")
-        self.artifacts_strength = _slider(0, 100, 50)
+        self.artifacts_auto.setAccessibleName("Automatic artifact strength")
+        self.artifacts_strength = _slider(0, 100, 50, "Artifact removal strength",
+                                          "How hard to clean: 0 leaves the photo as it is, 100 removes the most "
+                                          "(and some fine detail with it)")
+        strength_box, self.artifacts_strength_value = _with_value(self.artifacts_strength, str)
         self.artifacts_estimate = QLabel("")
         self.artifacts_estimate.setWordWrap(True)
         self.artifacts_estimate.setObjectName("artifacts_estimate")
         form.addRow(self.artifacts_auto)
-        form.addRow("Strength", self.artifacts_strength)
+        form.addRow("Strength", strength_box)
         form.addRow(self.artifacts_estimate)
         self.artifacts_auto.toggled.connect(self._on_edited)
         self.artifacts_strength.valueChanged.connect(self._on_edited)
@@ -75,8 +145,12 @@ class RecipePanel(QWidget):
         self.inpaint_engine.addItem("InpaintNet (trained)", "model")
         self.inpaint_engine.addItem("Telea (fast marching)", "telea")
         self.inpaint_engine.addItem("Navier-Stokes", "ns")
+        self.inpaint_engine.setAccessibleName("Filling method")
+        self.inpaint_engine.setToolTip("InpaintNet invents plausible texture; the classic methods smooth from the edges")
         self.inpaint_radius = QSpinBox()
         self.inpaint_radius.setRange(1, 50)
+        self.inpaint_radius.setAccessibleName("Classic filling radius")
+        self.inpaint_radius.setToolTip("Neighbourhood the classic methods look at, in pixels")
         form.addRow("Method", self.inpaint_engine)
         form.addRow("Radius (px)", self.inpaint_radius)
         hint = QLabel("Paint over the damage with the Brush (or Detect scratches), then Restore.")
@@ -91,12 +165,19 @@ class RecipePanel(QWidget):
         self.colorize_engine.addItem("Automatic (colorize B&W, revive faded colour)", "auto")
         self.colorize_engine.addItem("Revive faded colour only", "revive")
         self.colorize_engine.addItem("Colorize from lightness", "model")
+        self.colorize_engine.setAccessibleName("Colour mode")
+        self.colorize_engine.setToolTip("What to do with colour; Automatic decides from the photo")
         form.addRow("Mode", self.colorize_engine)
         self.colorize_engine.currentIndexChanged.connect(self._on_edited)
-        self.colorize_strength = _slider(0, 100, 100)
-        self.colorize_saturation = _slider(0, 300, 100)
-        form.addRow("Correction", self.colorize_strength)
-        form.addRow("Saturation", self.colorize_saturation)
+        self.colorize_strength = _slider(0, 100, 100, "Colour amount",
+                                         "How much of the new colour to apply: 0 % keeps the photo as it was, "
+                                         "100 % applies it fully")
+        self.colorize_saturation = _slider(0, 300, 100, "Colour saturation",
+                                           "Makes the new colours stronger (above 1.00×) or paler (below)")
+        amount_box, self.colorize_strength_value = _with_value(self.colorize_strength, lambda v: f"{v} %")
+        saturation_box, self.colorize_saturation_value = _with_value(self.colorize_saturation, lambda v: f"{v / 100:.2f}×")
+        form.addRow("Amount", amount_box)
+        form.addRow("Saturation", saturation_box)
         self.colorize_strength.valueChanged.connect(self._on_edited)
         self.colorize_saturation.valueChanged.connect(self._on_edited)
 
@@ -105,23 +186,44 @@ class RecipePanel(QWidget):
         self.upscale_engine = QComboBox()
         self.upscale_engine.addItem("Real-ESRGAN (neural)", "realesrgan")
         self.upscale_engine.addItem("Lanczos (classic)", "lanczos")
+        self.upscale_engine.setAccessibleName("Enlargement method")
+        self.upscale_engine.setToolTip("The neural network adds real detail; Lanczos only resamples")
+        self.upscale_model = QComboBox()
+        self.upscale_model.setObjectName("upscale_model")
+        self.upscale_model.setAccessibleName("Enlargement model")
+        self.upscale_model.setToolTip("The built-in faithful-to-sharp pair, or your own ESRGAN / Real-ESRGAN weights")
+        self.upscale_model.addItem("Built-in (faithful ↔ sharp)", "")
+        self.upscale_model.addItem("Your own checkpoint…", "choose")
         self.upscale_scale = QComboBox()
         for scale in (1, 2, 3, 4):
             self.upscale_scale.addItem(f"×{scale}", scale)
-        self.upscale_alpha = _slider(0, 100, 70)
+        self.upscale_scale.setAccessibleName("Enlargement factor")
+        self.upscale_scale.setToolTip("How many times larger the result is, in width and height")
+        self.upscale_alpha = _slider(0, 100, 70, "Look, from faithful to sharp",
+                                     "Faithful keeps what the photo shows; sharp invents crisp detail. "
+                                     "Dragging previews the part on screen")
         self.upscale_alpha.setObjectName("upscale_alpha")
-        row = QHBoxLayout()
+        look_box = QWidget()
+        row = QHBoxLayout(look_box)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Faithful"))
         row.addWidget(self.upscale_alpha, 1)
         row.addWidget(QLabel("Sharp"))
+        self.upscale_alpha_value = QLabel("0.70")
+        self.upscale_alpha_value.setMinimumWidth(34)
+        self.upscale_alpha.valueChanged.connect(lambda v: self.upscale_alpha_value.setText(f"{v / 100:.2f}"))
+        row.addWidget(self.upscale_alpha_value)
         form.addRow("Engine", self.upscale_engine)
+        form.addRow("Model", self.upscale_model)
         form.addRow("Scale", self.upscale_scale)
-        form.addRow("Look", row)
+        form.addRow("Look", look_box)
         self.upscale_ensemble = QCheckBox("Best quality (8 passes, 8× slower)")
         self.upscale_ensemble.setToolTip("Averages the network over eight flips and rotations of the photo: "
                                          "slightly more faithful detail, when the result is worth the wait.")
+        self.upscale_ensemble.setAccessibleName("Best quality, eight passes")
         form.addRow("", self.upscale_ensemble)
         self.upscale_engine.currentIndexChanged.connect(self._on_edited)
+        self.upscale_model.activated.connect(self._on_model_chosen)
         self.upscale_ensemble.toggled.connect(self._on_edited)
         self.upscale_scale.currentIndexChanged.connect(self._on_edited)
         self.upscale_alpha.sliderReleased.connect(self._on_edited)
@@ -132,7 +234,8 @@ class RecipePanel(QWidget):
     def recipe(self) -> Recipe:
         return self._recipe
 
-    def set_recipe(self, recipe: Recipe) -> None:
+    def set_recipe(self, recipe: Recipe, preset: str | None = None) -> None:
+        """Show `recipe`; `preset` names the preset it came from (None: Custom unless it equals one)."""
         self._updating = True
         try:
             for stage, group in self.groups.items():
@@ -152,21 +255,46 @@ class RecipePanel(QWidget):
             self.colorize_saturation.setValue(int(round(col.saturation * 100)))
             up = recipe.settings("upscale")
             self.upscale_engine.setCurrentIndex(self.upscale_engine.findData(up.engine))
+            self._show_checkpoint(up.checkpoint)
+            self.upscale_model.setEnabled(up.engine == "realesrgan")
             self.upscale_scale.setCurrentIndex(self.upscale_scale.findData(up.scale))
             self.upscale_alpha.setValue(int(round(up.alpha * 100)))
-            self.upscale_alpha.setEnabled(up.engine == "realesrgan")
+            self.upscale_alpha.setEnabled(up.engine == "realesrgan" and not up.checkpoint)
             self.upscale_ensemble.setChecked(up.ensemble)
             self.upscale_ensemble.setEnabled(up.engine == "realesrgan")
+            self._show_preset(recipe, preset)
         finally:
             self._updating = False
         self._recipe = recipe
 
+    def _show_checkpoint(self, checkpoint: str) -> None:
+        """The model picker shows the built-in pair, or the chosen file's name as its own entry."""
+        while self.upscale_model.count() > 2:
+            self.upscale_model.removeItem(2)
+        if checkpoint:
+            self.upscale_model.addItem(Path(checkpoint).name, checkpoint)
+            self.upscale_model.setCurrentIndex(2)
+            self.upscale_model.setToolTip(checkpoint)
+        else:
+            self.upscale_model.setCurrentIndex(0)
+
+    def _show_preset(self, recipe: Recipe, preset: str | None) -> None:
+        if preset is None:
+            preset = next((name for name, known in self._presets.items() if known == recipe), "")
+        self.preset.setCurrentIndex(max(0, self.preset.findData(preset)))
+
     def show_estimate(self, text: str) -> None:
         self.artifacts_estimate.setText(text)
+
+    def show_output_size(self, text: str, warning: bool = False) -> None:
+        """The size the result will have (and a memory warning, in colour, when it is one)."""
+        self.output_size.setText(text)
+        self.output_size.setStyleSheet("color: #b35c00; font-weight: bold;" if warning else "")
 
     def _read_widgets(self) -> Recipe:
         enabled = {stage for stage, group in self.groups.items() if group.isChecked()}
         strength: str | int = "auto" if self.artifacts_auto.isChecked() else self.artifacts_strength.value()
+        checkpoint = self.upscale_model.currentData() if self.upscale_model.currentIndex() >= 2 else ""
         return (
             self._recipe.with_enabled(enabled)
             .with_settings("artifacts", strength=strength, engine=self.artifacts_engine.currentData())
@@ -175,15 +303,28 @@ class RecipePanel(QWidget):
                            strength=self.colorize_strength.value() / 100,
                            saturation=self.colorize_saturation.value() / 100)
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
-                           alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked())
+                           alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked(),
+                           checkpoint=checkpoint)
         )
 
     def _on_edited(self, *_args) -> None:
         if self._updating:
             return
         recipe = self._read_widgets()
-        self.set_recipe(recipe)  # keeps dependent widgets (enabled states) consistent
+        self.set_recipe(recipe)  # keeps dependent widgets (enabled states, preset name) consistent
         self.recipe_changed.emit(recipe)
+
+    def _on_preset(self, index: int) -> None:
+        name = self.preset.itemData(index)
+        if name:
+            self.preset_chosen.emit(name)
+
+    def _on_model_chosen(self, index: int) -> None:
+        if self.upscale_model.itemData(index) == "choose":
+            self._show_checkpoint(self._recipe.settings("upscale").checkpoint)  # until a file is chosen
+            self.checkpoint_requested.emit()
+        else:
+            self._on_edited()
 
     def _on_alpha_value(self, value: int) -> None:
         if self._updating:

@@ -36,6 +36,9 @@ class RestoreWorker(QObject):
     save_failed = Signal(str)
     preview_ready = Signal(object, object)  # QImage, (x, y, w, h) in the photo's pixels
     scratches_detected = Signal(object, str)  # bool mask, summary
+    detect_failed = Signal(str)
+    engine_ready = Signal(str)  # e.g. "CPU · torch fp32", for the status bar
+    result_loaded = Signal(object, object, str)  # photo, QImage, path: a finished result read back (the queue)
 
     PREVIEW_SIDE = 160  # input pixels: keeps a slider move under a second on two cores
 
@@ -61,15 +64,48 @@ class RestoreWorker(QObject):
 
     @Slot(str)
     def load(self, path: str) -> None:
+        photo = self._read(path, self.load_failed)
+        if photo is not None:
+            self._cache, self._cache_source = [], photo
+            self.loaded.emit(photo, to_qimage(photo.pixels), path)
+
+    @Slot(str, str)
+    def load_pair(self, source: str, result: str) -> None:
+        """Open `source` as the photo and `result` (a queue's output) as its result."""
+        self.load(source)
+        restored = self._read(result, self.load_failed)
+        if restored is not None:
+            self.result_loaded.emit(restored, to_qimage(restored.pixels), result)
+
+    def _read(self, path: str, failed):
+        """The photo at `path`, or None after `failed` got one sentence (too large, unreadable, out of memory)."""
         from restorer.imaging import read_photo
+        from restorer.memory import check_open
 
         try:
-            photo = read_photo(Path(path))
+            size = _header_size(Path(path))
+            refusal = check_open(*size, Path(path).name) if size else None
+            if refusal:
+                failed.emit(refusal)
+                return None
+            return read_photo(Path(path))
         except RestorerError as exc:
-            self.load_failed.emit(str(exc))
-            return
-        self._cache, self._cache_source = [], photo
-        self.loaded.emit(photo, to_qimage(photo.pixels), path)
+            failed.emit(str(exc))
+        except MemoryError:
+            failed.emit(f"{Path(path).name} is too large to open with the memory available.")
+        return None
+
+    @Slot()
+    def describe_engine(self) -> None:
+        """Say which device and engine networks run on (imports torch here, in the worker thread)."""
+        try:
+            from restorer.models.precision import choose_runtime
+
+            runtime = choose_runtime()
+            self.engine_ready.emit(f"{runtime.device.upper()} · torch {runtime.autocast or 'fp32'}"
+                                   + (" fused" if runtime.fused else ""))
+        except Exception as exc:  # no torch: the status bar says so rather than the window failing
+            self.engine_ready.emit(f"no neural engine ({type(exc).__name__})")
 
     @Slot(object, object, object)
     def restore(self, recipe, photo, mask) -> None:
@@ -138,7 +174,18 @@ class RestoreWorker(QObject):
     def detect_scratches(self, photo) -> None:
         from restorer.stages.scratches import detect_scratches
 
-        mask = detect_scratches(photo.float_pixels())
+        try:
+            mask = detect_scratches(photo.float_pixels())
+        except RestorerError as exc:
+            self.detect_failed.emit(str(exc))
+            return
+        except MemoryError:
+            self.detect_failed.emit("Scratch detection ran out of memory on this photo.")
+            return
+        except Exception as exc:  # a bug: one sentence, the traceback in the log
+            log.error("scratch detection failed:\n%s", traceback.format_exc())
+            self.detect_failed.emit(f"Scratch detection failed unexpectedly ({type(exc).__name__}: {exc}).")
+            return
         self.scratches_detected.emit(mask, f"proposed {mask.mean() * 100:.2f} % of the photo as damage")
 
     @Slot(object, str)
@@ -171,6 +218,17 @@ class RestoreWorker(QObject):
             else:
                 break
         return start, first
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header, without decoding the pixels; None if it has no readable header."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Exception:  # read_photo gives the real reason in its own sentence
+        return None
 
 
 def _centred_crop(visible, size: tuple[int, int], side: int) -> tuple[int, int, int, int]:
