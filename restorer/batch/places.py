@@ -126,10 +126,26 @@ class _CancelBridge:
         self._stop.set()
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel end this worker when the batch process dies (even by SIGKILL), so a killed
+    batch leaves no orphan restoring a file nobody will record."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def _pool_worker(conn, function) -> None:
     """A pool process: run `function` on the tasks it is sent until told to stop. The parent handles Ctrl+C."""
     import signal
 
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
