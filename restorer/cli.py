@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
     run.add_argument("--sr-ensemble", action="store_true", default=None,
                      help="average 8 flipped/rotated passes: 8x slower, slightly more faithful")
+    run.add_argument("--faces", choices=("on", "off"), help="keep faces faithful when enlarging (default on)")
+    run.add_argument("--face-strength", type=float, metavar="S",
+                     help="0..1: how much more faithful faces are than the rest (default 0.7)")
+    run.add_argument("--detect-scratches", action="store_true", help="also fill the scratches and dust the "
+                     "detector finds (turns on filling)")
+    run.add_argument("--save-mask", action="store_true", help="write the mask that was filled next to each result")
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
     run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
@@ -86,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     from restorer.evaluation.cli import add_eval_parser
 
     add_eval_parser(sub)
+    detect = sub.add_parser("detect", help="find faces and scratches; the last line is one JSON object")
+    detect.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    detect.add_argument("--faces", action="store_true", help="find faces (both when neither is given)")
+    detect.add_argument("--scratches", action="store_true", help="propose a scratch mask")
+    detect.add_argument("--mask-dir", type=Path, help="write each scratch proposal there as NAME_scratches.png")
+    detect.add_argument("--json", action="store_true", help="print only the JSON object")
+
     provenance = sub.add_parser("provenance", help="print what Restorer did to a result (its XMP record)")
     provenance.add_argument("files", nargs="+", type=Path, metavar="FILE")
     provenance.add_argument("--json", action="store_true")
@@ -109,7 +122,9 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"inpaint"})
     upscale = {k: v for k, v in {"scale": args.scale, "alpha": args.sr_alpha, "engine": args.upscale_engine,
                                    "tile": args.tile, "precision": args.precision, "ensemble": args.sr_ensemble,
-                                   "checkpoint": str(args.checkpoint) if args.checkpoint else None}.items()
+                                   "checkpoint": str(args.checkpoint) if args.checkpoint else None,
+                                   "faces": None if args.faces is None else args.faces == "on",
+                                   "face_strength": args.face_strength}.items()
                if v is not None}
     if upscale:
         recipe = recipe.with_settings("upscale", **upscale)
@@ -123,6 +138,10 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
     if args.saturation is not None:
         recipe = recipe.with_settings("colorize", saturation=args.saturation)
+    if args.detect_scratches:
+        recipe = recipe.with_settings("inpaint", detect=True)
+        if not args.stages:
+            recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"inpaint"})
     if args.lama:
         recipe = recipe.with_settings("inpaint", engine="lama", model_path=str(args.lama))
     elif args.inpaint_engine:
@@ -152,7 +171,7 @@ def command_run(args: argparse.Namespace) -> int:
         print("restorer: no photos found in the given folders.", file=sys.stderr)
         return EXIT_NONE_SUCCEEDED
     options = BatchOptions(recipe.to_json(), str(args.mask.resolve()) if args.mask else None, args.fmt,
-                           args.bit_depth, args.sidecar)
+                           args.bit_depth, args.sidecar, args.save_mask)
     display = _BatchDisplay(len(jobs))
     if args.cluster:
         try:
@@ -214,6 +233,33 @@ class _BatchDisplay:
 
     def clear(self) -> None:
         self.bar.clear()
+
+
+def command_detect(args: argparse.Namespace) -> int:
+    """Faces and scratch fractions per photo; a photo that cannot be read gets a sentence and an "error"."""
+    import json
+
+    from restorer.batch.report import EXIT_NONE_SUCCEEDED, EXIT_OK, EXIT_SOME_FAILED
+    from restorer.detection import detect_photo
+
+    faces, scratches = (args.faces, args.scratches) if (args.faces or args.scratches) else (True, True)
+    rows, failures = [], 0
+    for path in args.photos:
+        try:
+            row = detect_photo(path, faces=faces, scratches=scratches, mask_dir=args.mask_dir)
+        except RestorerError as exc:
+            failures += 1
+            print(f"restorer: {exc}", file=sys.stderr)
+            rows.append({"path": str(path), "faces": [], "scratch_fraction": None, "error": str(exc)})
+            continue
+        rows.append(row)
+        if not args.json:
+            scratch = "" if row["scratch_fraction"] is None else f", {row['scratch_fraction'] * 100:.2f} % scratches"
+            print(f"{path}: {len(row['faces'])} face(s){scratch}")
+    print(json.dumps({"photos": rows}))
+    if failures == 0:
+        return EXIT_OK
+    return EXIT_NONE_SUCCEEDED if failures == len(rows) else EXIT_SOME_FAILED
 
 
 def command_provenance(args: argparse.Namespace) -> int:
@@ -314,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
             return command_models(args)
         if args.command == "provenance":
             return command_provenance(args)
+        if args.command == "detect":
+            return command_detect(args)
         if args.command == "bench":
             from restorer.bench import command_bench
 

@@ -42,14 +42,18 @@ class InpaintSettings:
 
     `engine`: "model" (our trained InpaintNet), "telea" or "ns" (OpenCV classics;
     `radius` is their neighbourhood in pixels) or "lama" (a LaMa TorchScript export
-    such as big-lama.pt at `model_path`).
+    such as big-lama.pt at `model_path`). `detect`: also fill what the scratch
+    detector proposes (ScratchNet), for batches nobody paints masks for.
     """
 
     engine: str = "model"
     radius: int = 5
     model_path: str = ""
+    detect: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.detect, bool):
+            raise RecipeError(f"Detecting scratches is true or false, not {self.detect!r}.")
         _check_choice("inpainting engine", self.engine, ("model", "telea", "ns", "lama"))
         if self.engine == "lama" and not self.model_path:
             raise RecipeError("The LaMa engine needs the path of a TorchScript file such as big-lama.pt.")
@@ -100,6 +104,9 @@ class UpscaleSettings:
     used instead of the built-in pair (alpha is then ignored). `ensemble` averages
     the network over the eight flips and rotations of the photo: eight times the
     time for a slightly more faithful result (best quality for unattended batches).
+    `faces`: keep faces the same person: each face found is enlarged again at a
+    faithful alpha, alpha * (1 - `face_strength`), and blended back over the face
+    (restorer.faces.blend); hair and background keep `alpha`.
     """
 
     engine: str = "realesrgan"
@@ -110,8 +117,14 @@ class UpscaleSettings:
     precision: str = "auto"
     checkpoint: str = ""
     ensemble: bool = False
+    faces: bool = True
+    face_strength: float = 0.7
 
     def __post_init__(self) -> None:
+        if not isinstance(self.faces, bool):
+            raise RecipeError(f"Keeping faces faithful is true or false, not {self.faces!r}.")
+        if not 0.0 <= float(self.face_strength) <= 1.0:
+            raise RecipeError(f"The face strength must be between 0 and 1, not {self.face_strength}.")
         if not isinstance(self.ensemble, bool):
             raise RecipeError(f"The self-ensemble setting is true or false, not {self.ensemble!r}.")
         _check_choice("upscaling engine", self.engine, ("realesrgan", "lanczos"))

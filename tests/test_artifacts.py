@@ -118,3 +118,28 @@ def test_a_deepened_artifactnet_starts_exactly_where_the_trained_one_stands(tmp_
         assert not torch.equal(trained(x, strength), x)
     with pytest.raises(SystemExit, match="cannot grow"):
         load_deepened(ArtifactNet(8, 1), tmp_path / "trained.safetensors")
+
+
+def test_auto_sees_coarse_grain_on_a_grey_print_but_not_texture_or_colour():
+    """Grain correlated over a few pixels hides from a fine-scale estimate; auto must still see it."""
+    import cv2
+
+    from restorer.imaging import Photo
+    from restorer.stages.artifacts import auto_strength
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:256, 0:256].astype(np.float32) / 256
+    base = 0.35 + 0.3 * x + 0.1 * np.sin(3 * y)  # a smooth backdrop, as in a studio portrait
+    # Grain correlated over about two pixels, 8 levels of 255: the fine estimate sees sigma 0.6 of it.
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)).astype(np.float32), (0, 0), 1.0)
+    grainy = np.clip(base + grain / grain.std() * 8 / 255, 0, 1)
+    print_like = Photo(np.repeat(grainy[..., None], 3, axis=2).astype(np.float32))
+    strength, note = auto_strength(print_like)
+    assert strength >= 25 and "coarse grain" in note
+    clean = Photo(np.repeat(base[..., None], 3, axis=2).astype(np.float32))
+    assert auto_strength(clean)[0] == 0
+    # The same grain on a colour photo is left to the fine estimate (texture would pass for grain there).
+    speckle = grainy - base
+    colour = np.clip(np.stack([np.where(x < 0.5, 0.8, 0.2) + speckle, grainy,
+                               np.where(y < 0.5, 0.2, 0.7) + speckle], axis=2), 0, 1)
+    assert "coarse grain" not in auto_strength(Photo(colour.astype(np.float32)))[1]

@@ -29,6 +29,7 @@ class BatchOptions:
     fmt: str | None = None
     bit_depth: int | None = None
     sidecar: bool = False
+    save_mask: bool = False  # write the mask the inpaint stage filled next to each result
 
     @property
     def recipe_hash(self) -> str:
@@ -112,6 +113,21 @@ def _mask(mask_path: str):
     return read_mask(Path(mask_path))
 
 
+def _write_mask(mask, path: Path) -> None:
+    """A bool mask as a white-on-black PNG, atomically (the format `--mask` and the window read)."""
+    import numpy as np
+    from PIL import Image
+
+    from restorer.errors import UnwritableOutput
+    from restorer.imaging import atomic_file
+
+    try:
+        with atomic_file(path) as fh:
+            Image.fromarray(np.where(mask, 255, 0).astype(np.uint8)).save(fh, format="PNG")
+    except OSError as exc:
+        raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
+
+
 def engine_label() -> str:
     """The engine this process runs networks with, for the report (e.g. "cpu fp32")."""
     from restorer.models.precision import choose_runtime
@@ -156,7 +172,7 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
         result = None
         from restorer.stages import StageContext
 
-        context = StageContext(models=models) if models is not None else None
+        context = StageContext(models=models, extras={})
         for event in pipeline.run(recipe, photo, mask=mask, cancel=cancel, context=context):
             if on_event:
                 on_event(event)
@@ -165,6 +181,9 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
         assert result is not None
         written = write_photo(result, output, bit_depth=options.bit_depth, protect=tuple(map(Path, task.protect)),
                               recipe_hash=recipe_hash, engine=engine)
+        filled = context.extras.get("inpaint_mask")
+        if options.save_mask and filled is not None:
+            _write_mask(filled, written.with_name(f"{written.stem}_mask.png"))
         if options.sidecar:
             sidecar = written.with_suffix(written.suffix + ".recipe.json")
             try:

@@ -49,6 +49,22 @@ def add_eval_parser(sub) -> None:
                      help="score only the photos colour training leaves out (for train/imagenet_samples)")
     col.add_argument("--json", action="store_true")
 
+    faces = tasks.add_parser("faces", help="face detection against labels; identity kept with face handling on/off")
+    faces.add_argument("--data", type=Path, required=True, help="a folder of photos (../shared/data/old_photos)")
+    faces.add_argument("--labels", type=Path, help="hand-labelled boxes (resources/labels/old_photos_faces.json)")
+    faces.add_argument("--engines", default="retinaface,yunet", help="detectors to score against the labels")
+    faces.add_argument("--no-identity", action="store_true", help="score detection only")
+    faces.add_argument("--limit", type=int, help="measure identity on at most this many faces")
+    faces.add_argument("--json", action="store_true")
+
+    damage = tasks.add_parser("damage", help="Detect Scratches against damage hand-labelled on real prints")
+    damage.add_argument("--data", type=Path, required=True, help="../shared/data/old_photos")
+    damage.add_argument("--labels", type=Path, required=True, help="resources/labels/old_photos_damage.json")
+    damage.add_argument("--clean", type=Path, action="append", default=[],
+                        help="a folder of undamaged photos: the share of their area marked (repeatable)")
+    damage.add_argument("--sensitivity", type=float, default=1.0)
+    damage.add_argument("--json", action="store_true")
+
 
 def _print_json(args: argparse.Namespace, result: dict) -> None:
     """With --json, the summary (without per-image rows) as the last line."""
@@ -126,5 +142,43 @@ def command_eval(args: argparse.Namespace) -> int:
                 print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}"
                       f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}")
         _print_json(args, result)
+        return 0
+    if args.task == "damage":
+        from restorer.evaluation.damage import evaluate_damage
+
+        result = evaluate_damage(args.data, args.labels, tuple(args.clean), args.sensitivity)
+        for row in result["per_image"]:
+            print(f"  {Path(row['image']).name:<40} precision {row['precision'] or 0:.3f}  recall "
+                  f"{row['recall'] or 0:.3f}  IoU {row['iou'] or 0:.3f}  marked {row['marked_fraction'] * 100:.2f} %")
+        print(f"{result['prints']} labelled prints: precision {result['precision'] or 0:.3f}, recall "
+              f"{result['recall'] or 0:.3f}, IoU {result['iou'] or 0:.3f}")
+        for key, value in result.items():
+            if key.startswith("clean_") and key.endswith("_marked"):
+                print(f"{key[6:-7]}: {value * 100:.3f} % of the area marked on average "
+                      f"(worst photo {result[key[:-7] + '_worst'] * 100:.3f} %)")
+        _print_json(args, result)
+        return 0
+    if args.task == "faces":
+        from restorer.evaluation.faces import evaluate_faces
+
+        result = evaluate_faces(args.data, labels=args.labels, engines=tuple(e for e in args.engines.split(",") if e),
+                                identity=not args.no_identity, limit=args.limit)
+        for name, scores in result.get("detection", {}).items():
+            print(f"{name:<11} recall {scores['recall']:.3f}  precision {scores['precision']:.3f}  "
+                  f"({scores['matched']} of {scores['labelled']} labelled faces; {scores['found']} found)")
+        if "identity" in result:
+            ident = result["identity"]
+            for row in ident["per_face"]:
+                print(f"  {Path(row['image']).name:<40} on {row['similarity_on']:.3f}  off {row['similarity_off']:.3f}")
+            if ident["faces"]:
+                print(f"identity similarity, {ident['faces']} faces: face handling on {ident['identity_similarity_on']:.3f}, "
+                      f"off {ident['identity_similarity_off']:.3f}; better with it on {ident['faces_better_with_handling']}")
+        if args.json:
+            slim = json.loads(json.dumps(result))
+            for scores in slim.get("detection", {}).values():
+                scores.pop("per_image", None)
+            if "identity" in slim:
+                slim["identity"].pop("per_face", None)
+            print(json.dumps(slim))
         return 0
     return 2

@@ -222,6 +222,19 @@ class RecipePanel(QWidget):
                                          "slightly more faithful detail, when the result is worth the wait.")
         self.upscale_ensemble.setAccessibleName("Best quality, eight passes")
         form.addRow("", self.upscale_ensemble)
+        self.upscale_faces = QCheckBox("Keep faces faithful")
+        self.upscale_faces.setObjectName("upscale_faces")
+        self.upscale_faces.setToolTip("Faces are enlarged again, more faithfully, and blended in over the face, so "
+                                      "eyes, mouth and skin keep their character; hair and background keep the Look")
+        self.upscale_faces.setAccessibleName("Keep faces faithful")
+        self.upscale_face_strength = _slider(0, 100, 70, "Face faithfulness",
+                                             "How much more faithful faces are than the rest: 0 % as the Look, "
+                                             "100 % fully faithful")
+        face_box, self.upscale_face_strength_value = _with_value(self.upscale_face_strength, lambda v: f"{v} %")
+        form.addRow("Faces", self.upscale_faces)
+        form.addRow("", face_box)
+        self.upscale_faces.toggled.connect(self._on_edited)
+        self.upscale_face_strength.valueChanged.connect(self._on_edited)
         self.upscale_engine.currentIndexChanged.connect(self._on_edited)
         self.upscale_model.activated.connect(self._on_model_chosen)
         self.upscale_ensemble.toggled.connect(self._on_edited)
@@ -262,6 +275,10 @@ class RecipePanel(QWidget):
             self.upscale_alpha.setEnabled(up.engine == "realesrgan" and not up.checkpoint)
             self.upscale_ensemble.setChecked(up.ensemble)
             self.upscale_ensemble.setEnabled(up.engine == "realesrgan")
+            self.upscale_faces.setChecked(up.faces)
+            self.upscale_faces.setEnabled(up.engine == "realesrgan" and not up.checkpoint)
+            self.upscale_face_strength.setValue(int(round(up.face_strength * 100)))
+            self.upscale_face_strength.setEnabled(up.faces and up.engine == "realesrgan" and not up.checkpoint)
             self._show_preset(recipe, preset)
         finally:
             self._updating = False
@@ -304,7 +321,8 @@ class RecipePanel(QWidget):
                            saturation=self.colorize_saturation.value() / 100)
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
                            alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked(),
-                           checkpoint=checkpoint)
+                           checkpoint=checkpoint, faces=self.upscale_faces.isChecked(),
+                           face_strength=self.upscale_face_strength.value() / 100)
         )
 
     def _on_edited(self, *_args) -> None:

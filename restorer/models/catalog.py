@@ -37,6 +37,11 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry("restorer-scratches", "Restorer scratch and dust detector (ScratchNet)", "ScratchNet", "bundled",
                    filename="scratchnet.safetensors",
                    sha256="dc01c89c35bf9ad757345da27b519fdc8b85e7e76df336629a6e8b0574b9361c", licence="MIT (trained by the Restorer project)"),
+        # The face detector, bundled unchanged from its authors' release (see weights/MANIFEST.md).
+        ModelEntry("yunet-2023mar", "YuNet face detector (libfacedetection)", "YuNet (ONNX)", "bundled",
+                   filename="face_detection_yunet_2023mar.onnx",
+                   sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+                   licence="Apache-2.0 (Shiqi Yu et al.)"),
         # Official checkpoints users may download; SHA-256 as published alongside the releases.
         ModelEntry("realesrgan-x4plus-pth", "Real-ESRGAN x4plus, official PyTorch release", "RRDBNet", "url",
                    filename="RealESRGAN_x4plus.pth",

@@ -37,6 +37,8 @@ class StageContext:
     device: str = "auto"
     # The pipeline gives each stage a fresh list; `use_model` records the weights it ran (provenance).
     used: list | None = None
+    # Side results a caller asked for, by name (the inpaint stage leaves the mask it filled here).
+    extras: dict | None = None
 
     def use_model(self, model_id: str, path: str | None = None) -> None:
         """Record that this stage ran `model_id` (a catalog id), or a user's weights file at `path`."""
@@ -58,6 +60,16 @@ class StageContext:
 
             return shared_manager(self.device)
         return self.models
+
+
+def scaled(generator: Generator, start: float, end: float):
+    """Re-yield a progress generator's fractions mapped into [start, end]; returns its result."""
+    try:
+        while True:
+            fraction = next(generator)
+            yield start + (end - start) * float(fraction)
+    except StopIteration as done:
+        return done.value
 
 
 def drain(generator: Generator):

@@ -21,7 +21,7 @@ import numpy as np
 from restorer.imaging import Photo
 from restorer.recipe import ArtifactsSettings
 from restorer.stages import StageContext, StageGenerator
-from restorer.stages.estimate import estimate_jpeg_quality, estimate_noise_sigma
+from restorer.stages.estimate import estimate_coarse_grain, estimate_jpeg_quality, estimate_noise_sigma, grain_sigma
 from restorer.stages.jpeg_consistency import project_to_jpeg
 
 _TILE = 512
@@ -42,12 +42,26 @@ def auto_strength(photo: Photo) -> tuple[int, str]:
 
 
 def _auto(photo: Photo) -> tuple[int, str, str]:
-    """(strength, explanation, what drove it: "jpeg" or "noise")."""
+    """(strength, explanation, what drove it: "jpeg", "noise" or "grain")."""
     quality = estimate_jpeg_quality(photo.metadata.jpeg_quantization)
-    sigma = estimate_noise_sigma(photo.float_pixels()[::2, ::2] if max(photo.size) > 2000 else photo.float_pixels())
-    strength = strength_from(quality, sigma)
-    driver = "jpeg" if quality is not None and strength_from(quality, 0.0) >= strength else "noise"
+    pixels = photo.float_pixels()[::2, ::2] if max(photo.size) > 2000 else photo.float_pixels()
+    sigma = estimate_noise_sigma(pixels)
     parts = [f"noise sigma {sigma:.1f}"]
+    grain = 0.0
+    # Coarse grain is a print's (or a film's) trait: looked for on black-and-white and toned prints,
+    # where it is common, not on colour photos, whose texture would be taken for it.
+    from restorer.stages.colorize import is_black_and_white
+
+    if is_black_and_white(pixels):
+        excess = estimate_coarse_grain(pixels)
+        grain = grain_sigma(excess, sigma)
+        if grain > 0:
+            parts.append(f"coarse grain {excess:.1f}")
+    strength = strength_from(quality, max(sigma, grain))
+    if quality is not None and strength_from(quality, 0.0) >= strength:
+        driver = "jpeg"
+    else:
+        driver = "grain" if grain > sigma else "noise"
     if quality is not None:
         parts.insert(0, f"JPEG quality {quality}")
     return strength, f"auto strength {strength} ({', '.join(parts)})", driver

@@ -185,16 +185,27 @@ def _model_windows(rgb: np.ndarray, mask: np.ndarray, net, runtime) -> np.ndarra
 
 def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> StageGenerator:
     mask = context.mask
-    if mask is None or not mask.any():
-        yield 1.0
-        return photo, "no mask painted: nothing to fill"
     width, height = photo.size
-    if mask.shape != (height, width):
+    if mask is not None and mask.shape != (height, width):
         raise BadMask(
             f"The mask is {mask.shape[1]}x{mask.shape[0]} pixels but the photo is {width}x{height}; "
             "paint or export the mask at the photo's size."
         )
     src = photo.float_pixels()
+    detected = ""
+    if settings.detect:
+        from restorer.stages.scratches import detect_scratches
+
+        proposal = detect_scratches(src, models=context.model_manager())
+        context.use_model("restorer-scratches")
+        detected = f"; detected {proposal.mean() * 100:.2f} % as damage"
+        mask = proposal if mask is None else (mask | proposal)
+        yield 0.2
+    if context.extras is not None:
+        context.extras["inpaint_mask"] = mask  # what was filled, for --save-mask
+    if mask is None or not mask.any():
+        yield 1.0
+        return photo, ("no damage detected: nothing to fill" if settings.detect else "no mask painted: nothing to fill")
     out = src.copy()
     if settings.engine == "lama":
         net, device = context.model_manager().torchscript_network(settings.model_path)
@@ -216,6 +227,6 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
         else:
             filled = inpaint_classic(src[y0:y1, x0:x1], crop_mask, settings.engine, settings.radius)
         out[y0:y1, x0:x1][crop_mask] = np.clip(filled[crop_mask], 0.0, 1.0)
-        yield (done + 1) / len(regions)
+        yield (0.2 if settings.detect else 0.0) + (0.8 if settings.detect else 1.0) * (done + 1) / len(regions)
     fraction = float(mask.mean()) * 100
-    return photo.with_pixels(out), f"filled {fraction:.2f} % of the photo ({settings.engine})"
+    return photo.with_pixels(out), f"filled {fraction:.2f} % of the photo ({settings.engine}){detected}"

@@ -16,7 +16,7 @@ import numpy as np
 
 from restorer.imaging import Photo
 from restorer.recipe import UpscaleSettings
-from restorer.stages import StageContext, StageGenerator, drain
+from restorer.stages import StageContext, StageGenerator, drain, scaled
 
 
 def lanczos(rgb: np.ndarray, scale: float) -> np.ndarray:
@@ -50,6 +50,37 @@ def upscale_crop(rgb: np.ndarray, settings: UpscaleSettings, context: StageConte
     return out[0].float_pixels()
 
 
+def faces_to_keep(photo: Photo, settings: UpscaleSettings, context: StageContext) -> list:
+    """The faces the enlargement keeps faithful ([] when face handling is off or would change nothing)."""
+    if not settings.faces or settings.checkpoint or settings.face_strength <= 0 or settings.alpha <= 0:
+        return []
+    from restorer.faces.detect import detect_faces
+
+    context.use_model("yunet-2023mar")
+    return detect_faces(photo.float_pixels())
+
+
+def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: UpscaleSettings,
+                        context: StageContext):
+    """Enlarge each face again at the faithful alpha and blend it into `out` (x4, in place).
+
+    A generator like a stage (progress 0..1 over the faces), so Cancel reaches it between tiles.
+    """
+    from restorer.faces.blend import blend_into, face_region
+    from restorer.tiling import run_tiled
+
+    pixels = photo.float_pixels()
+    net, runtime = context.model_manager().sr_network(settings.alpha * (1 - settings.face_strength),
+                                                      settings.precision)
+    height, width = pixels.shape[:2]
+    for index, face in enumerate(faces):
+        x0, y0, x1, y1 = face_region(face, width, height)
+        faithful = yield from scaled(run_tiled(net, np.ascontiguousarray(pixels[y0:y1, x0:x1]), scale=net.scale,
+                                               runtime=runtime, tile=settings.tile, out_dtype=np.float32),
+                                     index / len(faces), (index + 1) / len(faces))
+        blend_into(out, faithful, (x0, y0, x1, y1), face, net.scale)
+
+
 def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> StageGenerator:
     scale = settings.scale
     if scale == 1 and settings.engine == "lanczos":
@@ -75,8 +106,20 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
         note = f"Real-ESRGAN x4, alpha {settings.alpha:.2f}"
     if settings.ensemble:
         note += ", self-ensemble of 8"
-    out = yield from run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime, tile=settings.tile,
-                               ensemble=settings.ensemble)
+    faces = faces_to_keep(photo, settings, context)
+    # Progress: the whole photo, then the faces again, each share by the pixels it enlarges.
+    if faces:
+        from restorer.faces.blend import REGION_MARGIN
+
+        area = photo.size[0] * photo.size[1]
+        share = area / (area + sum(f.box[2] * f.box[3] * (1 + 2 * REGION_MARGIN) ** 2 for f in faces))
+    else:
+        share = 1.0
+    out = yield from scaled(run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime,
+                                      tile=settings.tile, ensemble=settings.ensemble), 0.0, share)
+    if faces:
+        yield from scaled(keep_faces_faithful(photo, out, faces, settings, context), share, 1.0)
+        note += f", {len(faces)} face(s) kept faithful (alpha {settings.alpha * (1 - settings.face_strength):.2f})"
     if net.scale != scale:
         width, height = photo.size
         out = _resample_down(out, (width * scale, height * scale))

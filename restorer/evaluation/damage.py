@@ -1,0 +1,55 @@
+"""`restorer eval damage`: Detect scratches against damage hand-labelled on real prints, and on clean photos.
+
+On each labelled print the detector's proposal (exactly as Detect Scratches
+makes it in the window) is scored against the mask (resources/labels/
+old_photos_damage.json): precision, recall and IoU over the pixels, pooled over
+the prints, pixels marked "not labelled" left out. On clean photos (Kodak24,
+say) every marked pixel is a false alarm: the share of the area marked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def score(proposal: np.ndarray, label: np.ndarray) -> dict:
+    """Pixel counts of a bool proposal against a label mask (255 damage, 128 ignored, 0 clean)."""
+    keep = label != 128
+    truth = label == 255
+    return {"tp": int((proposal & truth & keep).sum()), "fp": int((proposal & ~truth & keep).sum()),
+            "fn": int((~proposal & truth & keep).sum())}
+
+
+def _ratios(tp: int, fp: int, fn: int) -> dict:
+    return {"precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None,
+            "iou": tp / (tp + fp + fn) if tp + fp + fn else None}
+
+
+def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sensitivity: float = 1.0) -> dict:
+    from restorer.evaluation.datasets import eval_images
+    from restorer.imaging import read_photo
+    from restorer.stages.scratches import detect_scratches
+
+    doc = json.loads(Path(labels).read_text(encoding="utf-8"))
+    totals = {"tp": 0, "fp": 0, "fn": 0}
+    rows = []
+    for relative, mask_name in doc["masks"].items():
+        label = cv2.imread(str(Path(labels).parent / mask_name), cv2.IMREAD_GRAYSCALE)
+        proposal = detect_scratches(read_photo(Path(data) / relative).float_pixels(), sensitivity=sensitivity)
+        counts = score(proposal, label)
+        for key in totals:
+            totals[key] += counts[key]
+        rows.append({"image": relative, **counts, **_ratios(**counts),
+                     "marked_fraction": float(proposal.mean())})
+    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity, **_ratios(**totals),
+              "per_image": rows}
+    for folder in clean:
+        fractions = [float(detect_scratches(image.astype(np.float32) / 255.0, sensitivity=sensitivity).mean())
+                     for _, image in eval_images(folder)]
+        result[f"clean_{Path(folder).name}_marked"] = float(np.mean(fractions))
+        result[f"clean_{Path(folder).name}_worst"] = float(np.max(fractions))
+    return result

