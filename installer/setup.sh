@@ -23,7 +23,7 @@ stamp="$VENV/.restorer-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing Restorer and its dependencies (torch CPU build; see README for CUDA)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" 2>&1 \
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,engines]" 2>&1 \
         | grep -v -E "^WARNING: Location .* is ignored" || true
     "$VENV/bin/python" -c "import restorer, torch, PySide6, cv2" && touch "$stamp"
 fi

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
     run.add_argument("--sr-ensemble", action="store_true", default=None,
                      help="average 8 flipped/rotated passes: 8x slower, slightly more faithful")
+    run.add_argument("--quality", choices=("best", "fast"),
+                     help="best: the exact faithful-sharp blend; fast: a compact distilled network (~30x faster)")
     run.add_argument("--faces", choices=("on", "off"), help="keep faces faithful when enlarging (default on)")
     run.add_argument("--face-strength", type=float, metavar="S",
                      help="0..1: how much more faithful faces are than the rest (default 0.7)")
@@ -124,7 +126,7 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
                                    "tile": args.tile, "precision": args.precision, "ensemble": args.sr_ensemble,
                                    "checkpoint": str(args.checkpoint) if args.checkpoint else None,
                                    "faces": None if args.faces is None else args.faces == "on",
-                                   "face_strength": args.face_strength}.items()
+                                   "face_strength": args.face_strength, "quality": args.quality}.items()
                if v is not None}
     if upscale:
         recipe = recipe.with_settings("upscale", **upscale)

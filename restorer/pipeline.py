@@ -47,7 +47,7 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
     result. Raises Cancelled if `cancel` is set; the input photo is never modified.
     """
     cancel = cancel or CancelToken()
-    context = context or StageContext()
+    context = replace(context or StageContext(), cancel=cancel)
     if mask is not None:
         context = context.with_mask(mask)
     stages = recipe.enabled_stages()

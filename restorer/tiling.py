@@ -66,14 +66,17 @@ SEAMLESS_PAD = 80
 
 
 def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int = 448, pad: int = SEAMLESS_PAD,
-              out_dtype: type | None = None, ensemble: bool = False) -> Generator[float, None, np.ndarray]:
+              out_dtype: type | None = None, ensemble: bool = False,
+              cancel=None) -> Generator[float, None, np.ndarray]:
     """Apply `net` (RGB (N,3,h,w) in [0,1] -> (N,3,h*scale,w*scale)) to a whole photo.
 
     `rgb` is float32 (H, W, 3) in [0, 1]. Yields progress fractions and returns
     (H*scale, W*scale, 3): float32 in [0, 1] for small results, else uint16
     in [0, 65535] (pass `out_dtype` to force one). With `ensemble`, each tile
     is the mean of eight passes over its flips and rotations (see
-    restorer.models.self_ensemble), with a progress step after each pass.
+    restorer.models.self_ensemble), with a progress step after each pass. Networks with
+    `forward_steps` (RRDBNet) report, and can be cancelled, after every convolution; engines
+    that can stop inside a call (`supports_cancel`) are handed `cancel`, the run's token.
     """
     import torch
 
@@ -100,10 +103,26 @@ def run_tiled(net, rgb: np.ndarray, *, scale: int, runtime: Runtime, tile: int =
             top, left = (y - y0) * scale, (x - x0) * scale
             crop = None
             for step, (turns, mirror) in enumerate(passes, start=1):
-                # Autocast is entered per pass: it must not stay on while this generator is suspended.
-                with runtime.autocast_context():
-                    # A rotated view is strided: give the network the layout its kernels are tuned for.
-                    moved = net(transform(patch, turns, mirror).contiguous(memory_format=torch.channels_last))
+                # A rotated view is strided: give the network the layout its kernels are tuned for.
+                turned = transform(patch, turns, mirror).contiguous(memory_format=torch.channels_last)
+                if hasattr(net, "forward_steps"):
+                    # Progress, and a chance to cancel, after every convolution: one tile of a large
+                    # photo can take minutes on a laptop CPU. Autocast is entered around each piece
+                    # of work inside, never while this generator is suspended.
+                    base, share = (done - 1 + (step - 1) / len(passes)) / len(grid), 1 / (len(grid) * len(passes))
+                    steps = net.forward_steps(turned, runtime.autocast_context)
+                    while True:
+                        try:
+                            fraction = next(steps)
+                        except StopIteration as finished:
+                            moved = finished.value
+                            break
+                        yield base + share * min(float(fraction), 0.999)
+                elif getattr(net, "supports_cancel", False):
+                    moved = net(turned, cancel=cancel)  # stops inside the call when cancelled
+                else:
+                    with runtime.autocast_context():
+                        moved = net(turned)
                 # Only the kept core goes to float32, not the context around it.
                 core = untransform(moved, turns, mirror)[0, :, top : top + th * scale, left : left + tw * scale].float()
                 crop = core if crop is None else crop.add_(core)

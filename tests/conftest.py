@@ -11,6 +11,8 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Measuring every engine on first use takes seconds; tests use the reference path unless they test selection.
+os.environ.setdefault("RESTORER_ENGINE", "torch-fp32-cl")
 # The window's preferences (recent files, last folder) go to a throwaway folder, never the user's.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="restorer-test-config-")
 

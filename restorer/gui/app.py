@@ -33,7 +33,7 @@ class _Requests(QObject):
     load_pair = Signal(str, str)
     restore = Signal(object, object, object)
     save = Signal(object, str)
-    preview = Signal(object, object, object, object, int)
+    preview = Signal(object, object, object, object, int, float, str)
     detect = Signal(object)
     describe_engine = Signal()
     queue_run = Signal(object, object, str)
@@ -158,7 +158,6 @@ class Application(QObject):
         self._rerun_pending = False
         self._running = (self.session.recipe, self.session.mask_version)
         self.session.set_busy(True, "restore")
-        self.window.viewer.clear_patch()
         self.window.show_progress(0.0, "Starting")
         self.requests.restore.emit(self.session.recipe, self.session.photo, self.session.mask)
 
@@ -248,8 +247,11 @@ class Application(QObject):
         self.session.set_recipe(recipe)
         self._show_output_size()
         self.window.update_hint_actions()
-        # A new Look re-runs at once (only the enlargement runs again); during a run it waits its turn.
+        # A new Look: the exact blend of the view first (a second or two), then the whole enlargement
+        # runs again (only that stage); during a run it waits its turn.
         if only_look_differs(previous, recipe) and self.session.result is not None:
+            if not self.session.busy:
+                self._request_preview(recipe, "exact")
             self.restore()
 
     def _on_hint_clicked(self, x: float, y: float) -> None:
@@ -274,15 +276,19 @@ class Application(QObject):
             self.restore()
 
     def _on_alpha_moved(self, alpha: float) -> None:
-        """Slider being dragged: preview the visible crop at the new alpha, newest request only."""
+        """Slider being dragged: preview the view with FastSR at the new alpha, newest request only."""
         if self.session.photo is None or self.session.result is None or self.session.busy:
             return
-        recipe = self.session.recipe.with_settings("upscale", alpha=alpha)
-        rect = self.window.viewer.visible_image_rect()
+        self._request_preview(self.session.recipe.with_settings("upscale", alpha=alpha), "fast")
+
+    def _request_preview(self, recipe, mode: str) -> None:
+        viewer = self.window.viewer
+        rect = viewer.visible_image_rect()
         self._preview_requests += 1
         self.worker.latest_preview = self._preview_requests
         self.requests.preview.emit(recipe, self.session.photo, self.session.mask,
-                                   (rect.x(), rect.y(), rect.width(), rect.height()), self._preview_requests)
+                                   (rect.x(), rect.y(), rect.width(), rect.height()), self._preview_requests,
+                                   float(viewer.visible_screen_scale()), mode)
 
     def _show_output_size(self) -> None:
         from restorer.memory import describe_run
@@ -373,9 +379,10 @@ class Application(QObject):
         self.session.set_busy(False)
         self.window.show_error("Could not save", message)
 
-    def _on_preview_ready(self, image, rect) -> None:
-        if not self.session.busy:
-            self.window.viewer.show_patch(image, rect, badge="preview")
+    def _on_preview_ready(self, image, rect, mode: str) -> None:
+        # The fast network's patch says "preview"; the exact blend of the view needs no badge, but it is
+        # still only the view until the whole photo is done (the result replaces the patch then).
+        self.window.viewer.show_patch(image, rect, badge="preview" if mode == "fast" else "exact view")
 
     def _on_scratches_detected(self, mask, summary: str) -> None:
         self.session.set_busy(False)

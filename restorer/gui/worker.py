@@ -11,6 +11,7 @@ PSNR<->GAN slider, say) re-runs only from that stage on.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from restorer.errors import Cancelled, RestorerError
 from restorer.gui.qimage import to_qimage
 
 log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.05
 
 
 class RestoreWorker(QObject):
@@ -34,13 +37,12 @@ class RestoreWorker(QObject):
     cancelled = Signal()
     saved = Signal(str)
     save_failed = Signal(str)
-    preview_ready = Signal(object, object)  # QImage, (x, y, w, h) in the photo's pixels
+    preview_ready = Signal(object, object, str)  # QImage, (x, y, w, h) in the photo's pixels, "fast"/"exact"
     scratches_detected = Signal(object, str)  # bool mask, summary
     detect_failed = Signal(str)
     engine_ready = Signal(str)  # e.g. "CPU · torch fp32", for the status bar
     result_loaded = Signal(object, object, str)  # photo, QImage, path: a finished result read back (the queue)
 
-    PREVIEW_SIDE = 160  # input pixels: keeps a slider move under a second on two cores
 
     def __init__(self, pipeline_module=None) -> None:
         super().__init__()
@@ -124,12 +126,18 @@ class RestoreWorker(QObject):
             del self._cache[first:]
             remaining = len(stages) - first
             result, seconds = start_photo, 0.0
+            last_progress, last_stage = 0.0, ""
             for event in pipeline.run(recipe.with_enabled(set(stages[first:])), start_photo, mask=mask,
                                       cancel=self._cancel):
                 if isinstance(event, StageStarted):
                     self.stage_started.emit(event.stage, first + event.index, len(stages))
                 elif isinstance(event, Progress):
-                    self.progress.emit((first + event.overall * remaining) / len(stages), event.stage)
+                    # Networks report after every convolution; on a GPU that is thousands a second.
+                    now = time.monotonic()
+                    if (now - last_progress >= PROGRESS_INTERVAL_S or event.fraction >= 1.0
+                            or event.stage != last_stage):
+                        last_progress, last_stage = now, event.stage
+                        self.progress.emit((first + event.overall * remaining) / len(stages), event.stage)
                 elif isinstance(event, StageFinished):
                     if event.photo is not None:
                         self._cache.append((self._key(recipe, mask, event.stage), event.photo))
@@ -149,9 +157,15 @@ class RestoreWorker(QObject):
         finally:
             self._cancel = None
 
-    @Slot(object, object, object, object, int)
-    def preview(self, recipe, photo, mask, visible, request: int) -> None:
-        """Upscale only the visible crop (<= PREVIEW_SIDE px) at the recipe's alpha, for a live slider."""
+    @Slot(object, object, object, object, int, float, str)
+    def preview(self, recipe, photo, mask, visible, request: int, screen_scale: float = 4.0,
+                mode: str = "fast") -> None:
+        """Enlarge the part of the photo on screen at the recipe's alpha, at the screen's resolution.
+
+        `screen_scale` is screen pixels per photo pixel: a zoomed-out view needs only the pixels it
+        shows, so the crop is shrunk first. `mode` "fast" uses FastSR (while the slider moves), "exact"
+        the real blend on the chosen engine (when it stops). Older requests are dropped.
+        """
         if request != self.latest_preview or "upscale" not in recipe.enabled_stages():
             return  # a newer position of the slider is already queued
         stages = recipe.enabled_stages()
@@ -159,16 +173,15 @@ class RestoreWorker(QObject):
         if first < len(stages) - 1:
             return  # earlier stages not computed yet: nothing honest to preview
         try:
-            from restorer.stages.upscale import upscale_crop
+            from restorer.stages.upscale import preview_view
 
-            x, y, w, h = _centred_crop(visible, start_photo.size, self.PREVIEW_SIDE)
-            crop = start_photo.float_pixels()[y : y + h, x : x + w]
-            result = upscale_crop(crop, recipe.settings("upscale"))
+            result, rect = preview_view(start_photo.float_pixels(), visible, screen_scale,
+                                        recipe.settings("upscale"), mode)
         except RestorerError as exc:
             self.failed.emit(str(exc))
             return
         if request == self.latest_preview:
-            self.preview_ready.emit(to_qimage(result), (x, y, w, h))
+            self.preview_ready.emit(to_qimage(result), rect, mode)
 
     @Slot(object)
     def detect_scratches(self, photo) -> None:
@@ -229,14 +242,3 @@ def _header_size(path: Path) -> tuple[int, int] | None:
             return image.size
     except Exception:  # read_photo gives the real reason in its own sentence
         return None
-
-
-def _centred_crop(visible, size: tuple[int, int], side: int) -> tuple[int, int, int, int]:
-    """(x, y, w, h): at most side x side pixels centred on the visible rectangle, inside the photo."""
-    width, height = size
-    vx, vy, vw, vh = visible if visible else (0, 0, width, height)
-    w, h = min(side, width, max(1, int(vw))), min(side, height, max(1, int(vh)))
-    cx, cy = vx + vw / 2, vy + vh / 2
-    x = int(min(max(0, cx - w / 2), width - w))
-    y = int(min(max(0, cy - h / 2), height - h))
-    return x, y, w, h

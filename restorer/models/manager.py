@@ -42,6 +42,10 @@ class ModelManager:
         self._sr_alpha: float | None = None
         self._sr_runtime: Runtime | None = None
         self._sr_base = None  # fp32 network the blend is written into; _sr_net may wrap it
+        self._sr_onnx_net = None
+        self._sr_onnx_alpha: float | None = None
+        self._fast = None
+        self._fast_fixed: dict = {}
         self._custom: dict[Path, object] = {}
         self._bundled: dict[str, tuple] = {}  # model id -> (network, runtime)
 
@@ -60,14 +64,32 @@ class ModelManager:
                 self._sr_endpoints = (psnr, gan)
             return self._sr_endpoints
 
+    def sr_engine(self, precision: str = "auto") -> str:
+        """The engine the enlargement runs on: measured once per machine for "auto" (restorer.engines.select)."""
+        runtime = choose_runtime(self.device, "fp32")
+        if precision == "fp32":
+            return "torch-fp32-cl" if runtime.device == "cpu" else f"torch-{runtime.device.split(':')[0]}"
+        if precision == "bf16":
+            return "torch-bf16"
+        from restorer.engines.select import best_engine
+
+        return best_engine(runtime.device.split(":")[0])[0]
+
     def sr_network(self, alpha: float, precision: str = "auto"):
-        """(network, runtime) for the x4 SR pair blended at `alpha` (0 faithful, 1 sharp)."""
+        """(network, runtime) for the x4 SR pair blended at `alpha` (0 faithful, 1 sharp), on the chosen engine."""
         import torch
 
         from restorer.models.archs.rrdbnet import RRDBNet
         from restorer.models.interpolate import blend_into
 
         psnr, gan = self.sr_endpoints()
+        engine = self.sr_engine(precision)
+        if engine == "onnxruntime":
+            return self._sr_onnx(alpha, psnr, gan)
+        if engine in ("torch-fp32", "torch-fp32-cl"):
+            precision = "fp32"
+        elif engine in ("torch-bf16", "torch-bf16-fused"):
+            precision = "bf16"
         runtime = _with_fusion(choose_runtime(self.device, precision))
         with self._lock:
             if self._sr_net is None or self._sr_runtime != runtime:
@@ -86,6 +108,44 @@ class ModelManager:
                     self._sr_net.refresh()
                 self._sr_alpha = alpha
             return self._sr_net, runtime
+
+    def fast_sr_network(self, alpha: float):
+        """(FastSR at `alpha` with its FiLM folded into the weights, runtime): the slider's fast mode."""
+        import torch
+
+        from restorer.models.archs import fastsr
+
+        runtime = choose_runtime(self.device, "fp32")
+        with self._lock:
+            if self._fast is None:
+                from safetensors.torch import load_file
+
+                self._fast = fastsr.from_state_dict(load_file(str(bundled_weights("restorer-fastsr"))))
+                self._fast_fixed = {}
+            key = round(float(alpha), 4)
+            if key not in self._fast_fixed:
+                if len(self._fast_fixed) > 8:
+                    self._fast_fixed.clear()
+                fixed = self._fast.for_alpha(alpha).to(torch.device(runtime.device))
+                self._fast_fixed[key] = fixed.to(memory_format=torch.channels_last)
+            return self._fast_fixed[key], runtime
+
+    def _sr_onnx(self, alpha: float, psnr: dict, gan: dict):
+        """The blend at `alpha` run by ONNX Runtime: one export, new weights swapped in per alpha."""
+        import torch
+
+        from restorer.engines.onnx_engine import OnnxRRDB
+        from restorer.models.archs.rrdbnet import hyperparameters
+        from restorer.paths import cache_dir
+
+        with self._lock:
+            if self._sr_onnx_net is None:
+                self._sr_onnx_net = OnnxRRDB(hyperparameters(psnr), cache_dir() / "engines")
+                self._sr_onnx_alpha = None
+            if self._sr_onnx_alpha != alpha:
+                self._sr_onnx_net.load({k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr})
+                self._sr_onnx_alpha = alpha
+            return self._sr_onnx_net, Runtime("cpu", None, engine="onnxruntime")
 
     def _bundled_network(self, model_id: str, arch, precision: str, channels_last: bool):
         """(network, runtime) for a bundled weights file, built once per runtime and cached."""

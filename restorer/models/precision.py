@@ -33,9 +33,12 @@ class Runtime:
     device: str
     autocast: str | None
     fused: bool = False
+    engine: str = ""  # set when a network runs outside torch (e.g. "onnxruntime")
 
     @property
     def label(self) -> str:
+        if self.engine:
+            return f"{self.device} {self.engine} fp32"
         return f"{self.device} {self.autocast or 'fp32'}" + (" fused" if self.fused else "")
 
     def autocast_context(self):

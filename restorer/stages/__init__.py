@@ -39,6 +39,8 @@ class StageContext:
     used: list | None = None
     # Side results a caller asked for, by name (the inpaint stage leaves the mask it filled here).
     extras: dict | None = None
+    # The run's CancelToken, for engines that can stop inside one call (ONNX Runtime's terminate).
+    cancel: Any = None
 
     def use_model(self, model_id: str, path: str | None = None) -> None:
         """Record that this stage ran `model_id` (a catalog id), or a user's weights file at `path`."""

@@ -50,6 +50,52 @@ def upscale_crop(rgb: np.ndarray, settings: UpscaleSettings, context: StageConte
     return out[0].float_pixels()
 
 
+# The most input pixels a preview enlarges (after shrinking to the screen's resolution): FastSR keeps
+# a 256 x 256 view quick on two cores; the exact blend is ~30x slower, so it gets a smaller window.
+PREVIEW_SIDE = {"fast": 256, "exact": 128}
+
+
+def preview_view(pixels: np.ndarray, visible, screen_scale: float, settings: UpscaleSettings, mode: str,
+                 context: StageContext | None = None):
+    """The slider's preview: (enlarged float32 RGB at about the screen's resolution, (x, y, w, h) it covers).
+
+    `visible` is (x, y, w, h) of the photo on screen and `screen_scale` screen pixels per photo pixel: a
+    zoomed-out view needs only the pixels it shows, so the crop is shrunk first. `mode` "fast" uses
+    FastSR, "exact" the recipe's own engine. Face handling is left to the final result.
+    """
+    height, width = pixels.shape[:2]
+    shrink = min(1.0, max(screen_scale, 0.05) / 4.0)  # the networks enlarge x4
+    side = int(PREVIEW_SIDE[mode] / shrink)  # photo pixels that fit the preview's input budget
+    x, y, w, h = centred_crop(visible, (width, height), side)
+    crop = pixels[y : y + h, x : x + w]
+    if shrink < 1.0:
+        crop = cv2.resize(crop, (max(1, round(w * shrink)), max(1, round(h * shrink))), interpolation=cv2.INTER_AREA)
+    quick = replace(settings, quality="fast" if mode == "fast" else settings.quality, faces=False, scale=4)
+    return upscale_crop(np.ascontiguousarray(crop), quick, context), (x, y, w, h)
+
+
+def centred_crop(visible, size: tuple[int, int], side: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h): at most side x side pixels centred on the visible rectangle, inside the photo."""
+    width, height = size
+    vx, vy, vw, vh = visible if visible else (0, 0, width, height)
+    w, h = min(side, width, max(1, int(vw))), min(side, height, max(1, int(vh)))
+    cx, cy = vx + vw / 2, vy + vh / 2
+    x = int(min(max(0, cx - w / 2), width - w))
+    y = int(min(max(0, cy - h / 2), height - h))
+    return x, y, w, h
+
+
+def enlarger(settings: UpscaleSettings, alpha: float, context: StageContext):
+    """(network, runtime) that enlarges at `alpha`: the exact blend, or FastSR in fast mode; recorded for provenance."""
+    manager = context.model_manager()
+    if settings.quality == "fast":
+        context.use_model("restorer-fastsr")
+        return manager.fast_sr_network(alpha)
+    context.use_model("restorer-x4-psnr")
+    context.use_model("realesrgan-x4plus")
+    return manager.sr_network(alpha, settings.precision)
+
+
 def faces_to_keep(photo: Photo, settings: UpscaleSettings, context: StageContext) -> list:
     """The faces the enlargement keeps faithful ([] when face handling is off or would change nothing)."""
     if not settings.faces or settings.checkpoint or settings.face_strength <= 0 or settings.alpha <= 0:
@@ -70,8 +116,7 @@ def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: Up
     from restorer.tiling import run_tiled
 
     pixels = photo.float_pixels()
-    net, runtime = context.model_manager().sr_network(settings.alpha * (1 - settings.face_strength),
-                                                      settings.precision)
+    net, runtime = enlarger(settings, settings.alpha * (1 - settings.face_strength), context)
     height, width = pixels.shape[:2]
     for index, face in enumerate(faces):
         x0, y0, x1, y1 = face_region(face, width, height)
@@ -100,10 +145,9 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
         context.use_model("checkpoint", path=settings.checkpoint)
         note = f"{settings.checkpoint} x{net.scale}"
     else:
-        net, runtime = manager.sr_network(settings.alpha, settings.precision)
-        context.use_model("restorer-x4-psnr")
-        context.use_model("realesrgan-x4plus")
-        note = f"Real-ESRGAN x4, alpha {settings.alpha:.2f}"
+        net, runtime = enlarger(settings, settings.alpha, context)
+        note = ("FastSR x4 (fast mode)" if settings.quality == "fast" else "Real-ESRGAN x4") + \
+            f", alpha {settings.alpha:.2f}"
     if settings.ensemble:
         note += ", self-ensemble of 8"
     faces = faces_to_keep(photo, settings, context)
@@ -116,7 +160,8 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
     else:
         share = 1.0
     out = yield from scaled(run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime,
-                                      tile=settings.tile, ensemble=settings.ensemble), 0.0, share)
+                                      tile=settings.tile, ensemble=settings.ensemble, cancel=context.cancel),
+                            0.0, share)
     if faces:
         yield from scaled(keep_faces_faithful(photo, out, faces, settings, context), share, 1.0)
         note += f", {len(faces)} face(s) kept faithful (alpha {settings.alpha * (1 - settings.face_strength):.2f})"

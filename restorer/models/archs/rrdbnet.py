@@ -13,6 +13,7 @@ ESRGAN layout (`model.0`, `model.1.sub.N.RDBK.convM.0`, ...) is translated by
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import torch
@@ -38,12 +39,20 @@ class DenseBlock(nn.Module):
         self.act = nn.LeakyReLU(0.2, inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1 = self.act(self.conv1(x))
-        x2 = self.act(self.conv2(torch.cat((x, x1), 1)))
-        x3 = self.act(self.conv3(torch.cat((x, x1, x2), 1)))
-        x4 = self.act(self.conv4(torch.cat((x, x1, x2, x3), 1)))
-        x5 = self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
-        return x + _RESIDUAL_SCALE * x5
+        return _run(self.forward_steps(x))
+
+    def forward_steps(self, x: torch.Tensor, context=None):
+        """`forward` as a generator that yields once after each convolution (5 steps)."""
+        context = context or contextlib.nullcontext
+        feats = [x]
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+            with context():
+                feats.append(self.act(conv(torch.cat(feats, 1))))
+            yield
+        with context():
+            out = x + _RESIDUAL_SCALE * self.conv5(torch.cat(feats, 1))
+        yield
+        return out
 
 
 class RRDB(nn.Module):
@@ -57,6 +66,13 @@ class RRDB(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + _RESIDUAL_SCALE * self.rdb3(self.rdb2(self.rdb1(x)))
+
+    def forward_steps(self, x: torch.Tensor, context=None):
+        """`forward` as a generator: 15 steps, one per convolution."""
+        out = x
+        for rdb in (self.rdb1, self.rdb2, self.rdb3):
+            out = yield from rdb.forward_steps(out, context)
+        return x + _RESIDUAL_SCALE * out
 
 
 class RRDBNet(nn.Module):
@@ -89,6 +105,56 @@ class RRDBNet(nn.Module):
         feat = self.act(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")))
         feat = self.act(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")))
         return self.conv_last(self.act(self.conv_hr(feat)))
+
+    def step_count(self) -> int:
+        """How many times `forward_steps` yields: one per convolution of the trunk, and the tail's."""
+        return self.blocks * 15 + 3
+
+    def forward_steps(self, x: torch.Tensor, context=None):
+        """`forward` as a generator yielding the fraction done after each convolution of the trunk
+        (345 steps in x4plus) and of the tail; returns the output. A caller checks for Cancel at each
+        step, so a cancelled enlargement stops within one convolution, not one tile. `context` is
+        entered around each piece of work (autocast), never while the generator is suspended."""
+        context = context or contextlib.nullcontext
+        total, done = self.step_count(), 0
+        with context():
+            if self._unshuffle > 1:
+                x = F.pixel_unshuffle(x, self._unshuffle)
+            feat = self.conv_first(x)
+        trunk = feat
+        for block in self.body:
+            steps = block.forward_steps(trunk, context)
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as finished:
+                    trunk = finished.value
+                    break
+                done += 1
+                yield done / total
+        with context():
+            feat = feat + self.conv_body(trunk)
+            feat = self.act(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")))
+        done += 1
+        yield done / total
+        with context():
+            feat = self.act(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")))
+        done += 1
+        yield done / total
+        with context():
+            out = self.conv_last(self.act(self.conv_hr(feat)))
+        done += 1
+        yield done / total
+        return out
+
+
+def _run(steps):
+    """Run a step generator to its end and return its value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return finished.value
 
 
 # --- detection and loading (modern key layout) -------------------------------------

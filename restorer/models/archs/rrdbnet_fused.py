@@ -72,18 +72,47 @@ class FusedRRDBNet(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # .contiguous() first: views with unusual strides (e.g. of an HWC array) run 2x slower in oneDNN.
-        x = x.contiguous().to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
-        if self.net._unshuffle > 1:
-            x = F.pixel_unshuffle(x, self.net._unshuffle).contiguous(memory_format=torch.channels_last)
-        feat = self._conv("conv_first", x, act=False)
+        steps = self.forward_steps(x)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as finished:
+                return finished.value
+
+    def step_count(self) -> int:
+        return self.net.blocks * 3 + 3
+
+    def forward_steps(self, x: torch.Tensor, context=None):
+        """`forward` as a generator yielding the fraction done after each dense block and tail stage
+        (72 steps in x4plus), so Cancel is seen within one dense block. `context` is unused: the
+        weights are bf16 already."""
+        total, done = self.step_count(), 0
+        with torch.no_grad():
+            # .contiguous() first: views with unusual strides (e.g. of an HWC array) run 2x slower in oneDNN.
+            x = x.contiguous().to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+            if self.net._unshuffle > 1:
+                x = F.pixel_unshuffle(x, self.net._unshuffle).contiguous(memory_format=torch.channels_last)
+            feat = self._conv("conv_first", x, act=False)
         trunk = feat
         for i in range(self.net.blocks):
             inner = trunk
             for k in (1, 2, 3):
-                inner = self._dense_block(f"body.{i}.rdb{k}", inner)
+                with torch.no_grad():
+                    inner = self._dense_block(f"body.{i}.rdb{k}", inner)
+                done += 1
+                yield done / total
             trunk = torch.add(trunk, inner, alpha=0.2)
-        feat = self._conv_add("conv_body", trunk, feat)
-        feat = self._conv("conv_up1", F.interpolate(feat, scale_factor=2, mode="nearest"))
-        feat = self._conv("conv_up2", F.interpolate(feat, scale_factor=2, mode="nearest"))
-        return self._conv("conv_last", self._conv("conv_hr", feat), act=False).float()
+        with torch.no_grad():
+            feat = self._conv_add("conv_body", trunk, feat)
+            feat = self._conv("conv_up1", F.interpolate(feat, scale_factor=2, mode="nearest"))
+        done += 1
+        yield done / total
+        with torch.no_grad():
+            feat = self._conv("conv_up2", F.interpolate(feat, scale_factor=2, mode="nearest"))
+        done += 1
+        yield done / total
+        with torch.no_grad():
+            out = self._conv("conv_last", self._conv("conv_hr", feat), act=False).float()
+        done += 1
+        yield done / total
+        return out

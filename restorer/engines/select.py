@@ -1,0 +1,213 @@
+"""Pick the fastest engine that is accurate enough, by measuring on this machine, once.
+
+Each candidate runs Real-ESRGAN x4plus on a 64x64 photo-like input (twice,
+after a warm-up); its output is compared with torch fp32's. The fastest one
+within TOLERANCE_DB is chosen, and the table is kept in the user's cache
+(`engine.json`) under a key made of the CPU model, the devices and the
+library versions, so a new machine, GPU or library measures again.
+A candidate that fails to load is recorded with its reason and skipped:
+torch fp32 always works.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from restorer.engines import TOLERANCE_DB
+
+REFERENCE = "torch-fp32"
+MEASURE_SIDE = 48
+
+
+@dataclass
+class Measurement:
+    engine: str
+    kpx_s: float | None
+    psnr_db: float | None
+    usable: bool
+    note: str = ""
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_isa() -> str:
+    """The best vector instruction set this CPU offers torch: "amx", "avx512_bf16", "avx512", "avx2" or other."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine()
+    for name, flag in (("amx", "amx_bf16"), ("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2")):
+        if flag in flags:
+            return name
+    return platform.machine()
+
+
+def candidates(device: str) -> list[str]:
+    """Engine names worth measuring on `device` ("cpu", "cuda", "mps")."""
+    from restorer.engines import onnx_engine
+    from restorer.models.archs.rrdbnet_fused import available as fused_available
+
+    if device != "cpu":
+        return [REFERENCE, f"torch-{device}"]
+    names = [REFERENCE, "torch-fp32-cl"]
+    if fused_available():
+        names.append("torch-bf16-fused")
+    if onnx_engine.available()[0]:
+        names.append("onnxruntime")
+    return names
+
+
+def build(name: str, state: dict, hyper: dict):
+    """A callable network for engine `name` from an fp32 state dict: RGB (N,3,H,W) -> (N,3,sH,sW)."""
+    import torch
+
+    from restorer.models.archs.rrdbnet import RRDBNet
+
+    if name.startswith("torch"):
+        device = {"torch-cuda": "cuda", "torch-mps": "mps"}.get(name, "cpu")
+        net = RRDBNet(**hyper).eval()
+        net.load_state_dict(state)
+        net = net.to(device)
+        if name == "torch-bf16-fused":
+            from restorer.models.archs.rrdbnet_fused import FusedRRDBNet
+
+            return FusedRRDBNet(net)
+        if name != REFERENCE:
+            net = net.to(memory_format=torch.channels_last)
+        return net
+    if name == "onnxruntime":
+        from restorer.engines.onnx_engine import OnnxRRDB
+        from restorer.paths import cache_dir
+
+        net = OnnxRRDB(hyper, cache_dir() / "engines")
+        net.load(state)
+        return net
+    raise ValueError(f"unknown engine {name!r}")
+
+
+def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None = None,
+            side: int = MEASURE_SIDE, repeats: int = 2) -> list[Measurement]:
+    """Speed and accuracy of every candidate on `device` (x4plus by default)."""
+    import numpy as np
+    import torch
+
+    from restorer.bench import photo_like
+
+    if state is None:
+        from restorer.models.packaged import realesrgan_x4plus_state
+
+        state = {k: v.float() for k, v in realesrgan_x4plus_state().items()}
+        hyper = {"scale": 4, "features": 64, "blocks": 23, "growth": 32}
+    x = torch.from_numpy(photo_like(side)).permute(2, 0, 1)[None].contiguous()
+    kpx = side * side / 1000
+    results, reference = [], None
+    for name in [REFERENCE] + [c for c in candidates(device) if c != REFERENCE]:
+        try:
+            net = build(name, state, hyper)
+            inp = x.to({"torch-cuda": "cuda", "torch-mps": "mps"}.get(name, "cpu"))
+            if name != REFERENCE and name.startswith("torch") and name != "torch-bf16-fused":
+                inp = inp.contiguous(memory_format=torch.channels_last)
+            with torch.inference_mode():
+                out = net(inp).float().cpu()
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    net(inp)
+                    times.append(time.perf_counter() - start)
+        except Exception as exc:  # a broken or missing engine is skipped, never fatal
+            results.append(Measurement(name, None, None, False, f"{type(exc).__name__}: {exc}"[:200]))
+            continue
+        if reference is None:
+            reference = out
+            psnr = float("inf")
+        else:
+            mse = float(torch.mean((out.clamp(0, 1) - reference.clamp(0, 1)) ** 2))
+            psnr = float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+        usable = psnr >= TOLERANCE_DB
+        results.append(Measurement(name, kpx / statistics.median(times), psnr if psnr != float("inf") else 999.0,
+                                   usable, "" if usable else f"output {psnr:.1f} dB from fp32, under {TOLERANCE_DB}"))
+    return results
+
+
+def _key(device: str) -> str:
+    import torch
+
+    from restorer.engines import onnx_engine
+
+    parts = [cpu_model(), cpu_isa(), device, f"torch {torch.__version__}"]
+    if onnx_engine.available()[0]:
+        import onnxruntime
+
+        parts.append(f"onnxruntime {onnxruntime.__version__}")
+    return " | ".join(parts)
+
+
+def _cache_file() -> Path:
+    from restorer.paths import cache_dir
+
+    return cache_dir() / "engine.json"
+
+
+def best_engine(device: str = "cpu", *, remeasure: bool = False) -> tuple[str, list[Measurement]]:
+    """(the engine to use on `device`, the measurements behind the choice), measured once per machine.
+
+    RESTORER_ENGINE names an engine to use without measuring (tests, scripts, a user's preference).
+    """
+    import os
+
+    forced = os.environ.get("RESTORER_ENGINE")
+    if forced and not remeasure:
+        return forced, []
+    path = _cache_file()
+    key = _key(device)
+    if not remeasure:
+        try:
+            cached = json.loads(path.read_text())
+            if cached.get("key") == key:
+                return cached["engine"], [Measurement(**m) for m in cached["measurements"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    results = measure(device)
+    choice = choose(results)
+    try:
+        from restorer.imaging import write_text_atomically
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, json.dumps({"key": key, "engine": choice,
+                                                "measurements": [asdict(m) for m in results]}, indent=1))
+    except OSError:
+        pass  # a read-only cache only costs a new measurement next time
+    return choice, results
+
+
+def choose(results: list[Measurement]) -> str:
+    """The fastest usable engine, unless it beats the app's default torch path by less than 10 %:
+    timings are noisy, and torch reports progress and sees Cancel inside the network."""
+    usable = [m for m in results if m.usable and m.kpx_s]
+    if not usable:
+        return REFERENCE
+    default = next((m for m in usable if m.engine in ("torch-fp32-cl", "torch-cuda", "torch-mps")), None) \
+        or next((m for m in usable if m.engine == REFERENCE), usable[0])
+    best = max(usable, key=lambda m: m.kpx_s)
+    return best.engine if best.kpx_s > 1.1 * default.kpx_s else default.engine
+
+
+def describe(engine: str, device: str = "cpu") -> str:
+    """For the status bar: "CPU · torch fp32", "CPU · ONNX Runtime", "GPU · CUDA"."""
+    where = {"cpu": "CPU", "cuda": "GPU", "mps": "GPU"}.get(device, device.upper())
+    what = {"torch-fp32": "torch fp32", "torch-fp32-cl": "torch fp32", "torch-bf16-fused": "torch bf16 (oneDNN)",
+            "onnxruntime": "ONNX Runtime", "torch-cuda": "CUDA", "torch-mps": "Metal (MPS)"}.get(engine, engine)
+    return f"{where} · {what}"

@@ -1,0 +1,118 @@
+"""Engines: each matches torch fp32 on a small random RRDBNet; selection measures, remembers, falls back."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from restorer.engines import TOLERANCE_DB, select
+from restorer.models.archs.rrdbnet import RRDBNet
+
+HYPER = {"scale": 4, "features": 16, "blocks": 2, "growth": 8}
+
+
+def _state(seed: int = 0) -> dict:
+    torch.manual_seed(seed)
+    net = RRDBNet(**HYPER)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(3.0)  # livelier than the default init, so differences would show
+    return {k: v.detach().float() for k, v in net.state_dict().items()}
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float(torch.mean((a.clamp(0, 1) - b.clamp(0, 1)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(1 / mse)
+
+
+@pytest.mark.parametrize("engine", [e for e in select.candidates("cpu")])
+def test_every_engine_matches_torch_fp32_within_its_tolerance(engine):
+    state = _state()
+    x = torch.rand(1, 3, 24, 20)
+    reference = select.build(select.REFERENCE, state, HYPER)
+    net = select.build(engine, state, HYPER)
+    with torch.inference_mode():
+        expected = reference(x)
+        got = net(x.contiguous(memory_format=torch.channels_last) if engine == "torch-fp32-cl" else x).float()
+    assert got.shape == expected.shape == (1, 3, 96, 80)
+    assert _psnr(got, expected) >= TOLERANCE_DB
+
+
+def test_a_new_blend_reaches_onnx_runtime_without_a_new_export(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from restorer.engines.onnx_engine import OnnxRRDB
+
+    a, b = _state(1), _state(2)
+    net = OnnxRRDB(HYPER, tmp_path)
+    exported = list(tmp_path.glob("*.onnx"))
+    x = torch.rand(1, 3, 16, 16)
+    outputs = []
+    for alpha in (0.0, 0.6):
+        blend = {k: torch.lerp(a[k], b[k], alpha) for k in a}
+        net.load(blend)
+        torch_net = RRDBNet(**HYPER).eval()
+        torch_net.load_state_dict(blend)
+        with torch.no_grad():
+            assert _psnr(net(x), torch_net(x)) >= TOLERANCE_DB
+        outputs.append(net(x))
+    assert not torch.allclose(outputs[0], outputs[1])
+    assert list(tmp_path.glob("*.onnx")) == exported  # one export, reused
+
+
+def test_onnx_runtime_stops_inside_a_call_when_cancelled(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from restorer.engines.onnx_engine import OnnxRRDB
+    from restorer.errors import Cancelled
+    from restorer.pipeline import CancelToken
+
+    net = OnnxRRDB({"scale": 4, "features": 32, "blocks": 6, "growth": 16}, tmp_path, threads=1)
+    net.load({k: v for k, v in RRDBNet(4, 32, 6, 16).state_dict().items()})
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()  # Cancel pressed while the call runs
+    with pytest.raises(Cancelled):
+        net(torch.rand(1, 3, 320, 320), cancel=token)  # several seconds of work if not stopped
+
+
+def test_selection_falls_back_to_torch_when_an_engine_fails_and_remembers(monkeypatch, tmp_path):
+    monkeypatch.setenv("RESTORER_CACHE", str(tmp_path))
+    monkeypatch.delenv("RESTORER_ENGINE", raising=False)
+    monkeypatch.setattr(select, "candidates", lambda device: [select.REFERENCE, "torch-fp32-cl", "onnxruntime"])
+    original = select.build
+
+    def broken_onnx(name, state, hyper):
+        if name == "onnxruntime":
+            raise RuntimeError("libonnxruntime.so: cannot open shared object file")
+        return original(name, state, hyper)
+
+    monkeypatch.setattr(select, "build", broken_onnx)
+    real_measure = select.measure
+    monkeypatch.setattr(select, "measure", lambda device: real_measure(device, state=_state(), hyper=HYPER,
+                                                                          side=16, repeats=1))
+    choice, table = select.best_engine("cpu")
+    assert choice in ("torch-fp32", "torch-fp32-cl")
+    failed = next(m for m in table if m.engine == "onnxruntime")
+    assert not failed.usable and "cannot open shared object" in failed.note
+    assert (tmp_path / "engine.json").is_file()
+    monkeypatch.setattr(select, "measure", lambda device: pytest.fail("measured again"))
+    assert select.best_engine("cpu")[0] == choice  # remembered
+    monkeypatch.setattr(select, "build", original)
+
+
+def test_an_inaccurate_engine_is_never_chosen_however_fast():
+    table = [select.Measurement("torch-fp32", 1.0, 999.0, True), select.Measurement("torch-fp32-cl", 1.2, 60.0, True),
+             select.Measurement("int8-fast", 9.0, 24.0, False, "output 24.0 dB from fp32")]
+    assert select.choose(table) == "torch-fp32-cl"
+    table.append(select.Measurement("onnxruntime", 1.25, 70.0, True))
+    assert select.choose(table) == "torch-fp32-cl"  # 4 % faster is within the noise: keep torch
+    table.append(select.Measurement("openvino", 2.0, 70.0, True))
+    assert select.choose(table) == "openvino"
+
+
+def test_the_status_bar_names_device_and_engine():
+    assert select.describe("onnxruntime") == "CPU · ONNX Runtime"
+    assert select.describe("torch-cuda", "cuda") == "GPU · CUDA"
+    assert select.cpu_isa() in ("amx", "avx512_bf16", "avx512", "avx2") or select.cpu_isa()
