@@ -15,7 +15,7 @@ from pathlib import Path
 
 from restorer import __version__
 from restorer.errors import RestorerError
-from restorer.recipe import STAGE_ORDER, Recipe, load_hints, load_preset, preset_names
+from restorer.recipe import STAGE_ORDER, Recipe, RecipeError, load_hints, load_preset, preset_names
 
 log = logging.getLogger("restorer")
 
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lama", type=Path, help="LaMa TorchScript file (big-lama.pt); implies --inpaint-engine lama")
     run.add_argument("--hints", type=Path, help="colour hints JSON: [[x, y, r, g, b], ...] or [{\"x\", \"y\", \"color\": \"#rrggbb\"}]")
     run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
+    run.add_argument("--colour-reference", "--color-reference", dest="colour_reference", type=Path, metavar="PHOTO",
+                     help="a colour photo of a similar scene or era whose colours steer the colorization")
     run.add_argument("--sr-ensemble", action="store_true", default=None,
                      help="average 8 flipped/rotated passes: 8x slower, slightly more faithful")
     run.add_argument("--quality", choices=("best", "fast"),
@@ -140,6 +142,12 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
     if args.saturation is not None:
         recipe = recipe.with_settings("colorize", saturation=args.saturation)
+    if args.colour_reference:
+        if not args.colour_reference.is_file():
+            raise RecipeError(f"The colour reference {args.colour_reference} does not exist.")
+        recipe = recipe.with_settings("colorize", reference=str(args.colour_reference.resolve()))
+        if not args.stages:
+            recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
     if args.detect_scratches:
         recipe = recipe.with_settings("inpaint", detect=True)
         if not args.stages:

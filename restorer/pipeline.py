@@ -78,7 +78,7 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
 def settings_record(settings) -> dict:
     """A stage's settings for the provenance record: JSON values, user paths reduced to file names."""
     record = asdict(settings)
-    for key in ("checkpoint", "model_path"):
+    for key in ("checkpoint", "model_path", "reference"):
         if record.get(key):
             record[key] = Path(record[key]).name
     return {k: list(v) if isinstance(v, tuple) else v for k, v in record.items()}

@@ -71,12 +71,15 @@ class ColorizeSettings:
     `hints`: the user's colour clicks, each (x, y, r, g, b) with x, y in 0..1 of the
     photo's width/height and r, g, b in 0..1. `saturation` multiplies chroma;
     `strength` blends the result with the original (0 = unchanged).
+    `reference`: the path of a colour photo of a similar scene or era whose colours,
+    per lightness band, steer the colorization (restorer.stages.colour_reference).
     """
 
     engine: str = "auto"
     strength: float = 1.0
     saturation: float = 1.0
     hints: tuple = ()
+    reference: str = ""
 
     def __post_init__(self) -> None:
         _check_choice("colorization engine", self.engine, ("auto", "revive", "model"))

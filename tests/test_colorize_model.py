@@ -7,6 +7,8 @@ import torch
 from restorer.evaluation.colorize import colorfulness, remove_colour, sample_hints
 from restorer.models.archs.colornet import GRID, ColorNet, annealed_mean
 
+from .conftest import save_rgb
+
 
 def test_annealed_mean_of_a_confident_distribution_is_its_bin_centre():
     net = ColorNet(8)
@@ -149,3 +151,53 @@ def test_the_colour_metrics_score_perfect_grey_and_rotated_results():
     lab = rgb_to_lab(truth)
     lab[..., 1:] *= 0.2  # the right hues, washed out to C* 8: not "coloured"
     assert hue_hit_rate(lab_to_rgb(lab), truth) == 0.0
+
+
+class _BrownColorNet(torch.nn.Module):
+    """Stands in for an unsure ColorNet: the same faint brown everywhere, whatever the lightness."""
+
+    def forward(self, light, hints):
+        brown = torch.tensor([0.05, 0.1]).view(1, 2, 1, 1)
+        return brown.expand(light.shape[0], -1, *light.shape[2:]) + 0 * light
+
+
+class _BrownModels:
+    def color_network(self):
+        from restorer.models.precision import Runtime
+
+        return _BrownColorNet(), Runtime("cpu", None)
+
+
+def test_a_colour_reference_moves_the_result_towards_its_colours(tmp_path):
+    """A grey landscape (bright sky, mid-grey fields) and a reference with a blue sky and green fields:
+    each lightness band takes the reference's colour, instead of the network's brown."""
+    from restorer.colorspace import lab_to_rgb, rgb_to_lab
+    from restorer.stages import StageContext
+    from restorer.stages.colorize import colorize_model
+
+    lab = np.zeros((64, 96, 3), np.float32)
+    lab[:32, :, 0], lab[32:, :, 0] = 85.0, 45.0
+    grey = lab_to_rgb(lab)
+    reference = lab.copy()
+    reference[:32, :, 1:] = (-5.0, -35.0)  # blue sky
+    reference[32:, :, 1:] = (-40.0, 35.0)  # green fields
+    path = tmp_path / "seaside_1950.png"
+    save_rgb(path, lab_to_rgb(reference))
+    context = StageContext(models=_BrownModels())
+    plain = rgb_to_lab(colorize_model(grey, (), 1.0, context))
+    steered = rgb_to_lab(colorize_model(grey, (), 1.0, context, reference=str(path)))
+    assert plain[10, 40, 2] > 0 and plain[50, 40, 1] > 0  # brown without a reference
+    assert steered[10, 40, 2] < -20  # the sky is blue
+    assert steered[50, 40, 1] < -20 and steered[50, 40, 2] > 20  # the fields are green
+    assert np.abs(steered[..., 0] - plain[..., 0]).max() < 1.5  # lightness untouched
+
+
+def test_a_grey_reference_is_refused_with_a_sentence(tmp_path):
+    from restorer.errors import RecipeError
+    from restorer.stages import StageContext
+    from restorer.stages.colorize import colorize_model
+
+    path = save_rgb(tmp_path / "also_grey.png", np.full((32, 32, 3), 0.5, np.float32))
+    with pytest.raises(RecipeError, match="also_grey.png has no colour to give"):
+        colorize_model(np.full((32, 32, 3), 0.5, np.float32), (), 1.0, StageContext(models=_BrownModels()),
+                       reference=str(path))

@@ -91,6 +91,7 @@ class Application(QObject):
         win.recipe_open_requested.connect(self.open_recipe)
         win.queue_add_requested.connect(self.queue_add)
         win.checkpoint_chosen.connect(self.use_checkpoint)
+        win.reference_chosen.connect(self.use_reference)
         win.panel.recipe_changed.connect(self._on_recipe_changed)
         win.panel.alpha_moved.connect(self._on_alpha_moved)
         win.panel.preset_chosen.connect(self.use_preset)
@@ -198,6 +199,17 @@ class Application(QObject):
         if "upscale" not in recipe.enabled_stages():
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"upscale"})
         self.set_recipe(recipe)
+
+    def use_reference(self, path: str) -> None:
+        """Colour from `path` (a colour photo) from now on, or none with ""; re-colours the open photo."""
+        recipe = self.session.recipe.with_settings("colorize", reference=path)
+        if path and "colorize" not in recipe.enabled_stages():
+            recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
+        self.set_recipe(recipe)
+        self.window.statusBar().showMessage(f"Colours steered by {Path(path).name}." if path
+                                            else "No colour reference.")
+        if self.session.photo is not None and path:
+            self.restore()
 
     def save_recipe(self, path: str) -> None:
         """Write the current recipe (hints included) as JSON, atomically."""

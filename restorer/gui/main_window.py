@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
     recipe_open_requested = Signal(str)
     queue_add_requested = Signal(object)  # list of paths (files and folders)
     checkpoint_chosen = Signal(str)
+    reference_chosen = Signal(str)  # a colour photo's path, or "" to stop using one
 
     def __init__(self, session: Session, preferences: Preferences | None = None) -> None:
         super().__init__()
@@ -174,6 +175,14 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_recipe_action)
         file_menu.addAction(self.save_recipe_action)
         file_menu.addSeparator()
+        self.reference_action = QAction("Colour Re&ference…", self)
+        self.reference_action.setToolTip("A colour photo of a similar scene or era: its colours steer the colorizer")
+        self.reference_action.triggered.connect(self._on_choose_reference)
+        self.clear_reference_action = QAction("Clear Colour Reference", self)
+        self.clear_reference_action.triggered.connect(lambda: self.reference_chosen.emit(""))
+        file_menu.addAction(self.reference_action)
+        file_menu.addAction(self.clear_reference_action)
+        file_menu.addSeparator()
         file_menu.addAction(quit_action)
 
         run_menu = self.menuBar().addMenu("&Restore")
@@ -287,6 +296,8 @@ class MainWindow(QMainWindow):
         self.detect_action.setEnabled(has_photo and not self.session.busy)
         self.import_mask_action.setEnabled(has_photo)
         self.clear_hints_action.setEnabled(has_photo and bool(self.session.recipe.settings("colorize").hints))
+        if hasattr(self, "clear_reference_action"):
+            self.clear_reference_action.setEnabled(bool(self.session.recipe.settings("colorize").reference))
 
     def update_hint_actions(self) -> None:
         self._update_mask_actions()
@@ -370,6 +381,12 @@ class MainWindow(QMainWindow):
                                               self.preferences.last_folder(), _WEIGHTS_FILTER)
         if path:
             self.checkpoint_chosen.emit(path)
+
+    def _on_choose_reference(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "A colour photo of a similar scene or era",
+                                              self.preferences.last_folder(), _OPEN_FILTER)
+        if path:
+            self.reference_chosen.emit(path)
 
     def _on_cancel_clicked(self) -> None:
         if not self.session.busy or not self.cancel_button.isEnabled():
