@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--save-mask", action="store_true", help="write the mask that was filled next to each result")
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16"))
+    run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps", "vulkan"), default="auto",
+                     help="where networks run: auto picks a CUDA or Apple GPU when there is one; vulkan runs the "
+                          "enlargement on an AMD, Intel or Apple GPU through ncnn")
     run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
     run.add_argument("--bit-depth", type=int, choices=(8, 16), help="output bit depth (default: the input's)")
     run.add_argument("--recursive", action="store_true", help="also take photos in sub-folders")
@@ -181,7 +184,7 @@ def command_run(args: argparse.Namespace) -> int:
         print("restorer: no photos found in the given folders.", file=sys.stderr)
         return EXIT_NONE_SUCCEEDED
     options = BatchOptions(recipe.to_json(), str(args.mask.resolve()) if args.mask else None, args.fmt,
-                           args.bit_depth, args.sidecar, args.save_mask)
+                           args.bit_depth, args.sidecar, args.save_mask, args.device)
     display = _BatchDisplay(len(jobs))
     if args.cluster:
         try:

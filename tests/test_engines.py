@@ -116,3 +116,33 @@ def test_the_status_bar_names_device_and_engine():
     assert select.describe("onnxruntime") == "CPU · ONNX Runtime"
     assert select.describe("torch-cuda", "cuda") == "GPU · CUDA"
     assert select.cpu_isa() in ("amx", "avx512_bf16", "avx512", "avx2") or select.cpu_isa()
+
+
+def test_ncnn_writes_each_blend_as_weights_for_the_same_graph(tmp_path):
+    pytest.importorskip("ncnn")
+    from restorer.engines.ncnn_engine import NcnnRRDB
+
+    net = NcnnRRDB(HYPER, tmp_path)
+    graph = (tmp_path / net.param.name).read_text()
+    assert graph.startswith("7767517") and graph.count("Convolution") == 1 + 2 * 15 + 5
+    x = torch.rand(1, 3, 16, 16)
+    a, b = _state(3), _state(4)
+    for alpha in (0.2, 0.9):
+        blend = {k: torch.lerp(a[k], b[k], alpha) for k in a}
+        net.load(blend)
+        reference = RRDBNet(**HYPER).eval()
+        reference.load_state_dict(blend)
+        with torch.no_grad():
+            assert _psnr(net(x), reference(x)) >= TOLERANCE_DB
+    assert (tmp_path / net.param.name).read_text() == graph  # only the weights changed
+
+
+def test_asking_for_a_vulkan_gpu_where_there_is_none_says_so():
+    from restorer.engines.ncnn_engine import vulkan_devices
+    from restorer.errors import ModelUnavailable
+    from restorer.models.manager import ModelManager
+
+    if vulkan_devices():
+        pytest.skip("this machine has a Vulkan GPU")
+    with pytest.raises(ModelUnavailable, match="No Vulkan GPU was found"):
+        ModelManager("vulkan").sr_engine()

@@ -30,6 +30,7 @@ class BatchOptions:
     bit_depth: int | None = None
     sidecar: bool = False
     save_mask: bool = False  # write the mask the inpaint stage filled next to each result
+    device: str = "auto"  # "auto", "cpu", "cuda", "mps" or "vulkan" (the enlargement through ncnn)
 
     @property
     def recipe_hash(self) -> str:
@@ -172,7 +173,7 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
         result = None
         from restorer.stages import StageContext
 
-        context = StageContext(models=models, extras={})
+        context = StageContext(models=models, extras={}, device=options.device)
         for event in pipeline.run(recipe, photo, mask=mask, cancel=cancel, context=context):
             if on_event:
                 on_event(event)

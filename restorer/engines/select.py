@@ -60,6 +60,10 @@ def candidates(device: str) -> list[str]:
     from restorer.engines import onnx_engine
     from restorer.models.archs.rrdbnet_fused import available as fused_available
 
+    from restorer.engines import ncnn_engine
+
+    if device == "vulkan":
+        return [REFERENCE, "ncnn-vulkan"]
     if device != "cpu":
         return [REFERENCE, f"torch-{device}"]
     names = [REFERENCE, "torch-fp32-cl"]
@@ -67,6 +71,8 @@ def candidates(device: str) -> list[str]:
         names.append("torch-bf16-fused")
     if onnx_engine.available()[0]:
         names.append("onnxruntime")
+    if ncnn_engine.available()[0]:
+        names.append("ncnn")
     return names
 
 
@@ -93,6 +99,13 @@ def build(name: str, state: dict, hyper: dict):
         from restorer.paths import cache_dir
 
         net = OnnxRRDB(hyper, cache_dir() / "engines")
+        net.load(state)
+        return net
+    if name in ("ncnn", "ncnn-vulkan"):
+        from restorer.engines.ncnn_engine import NcnnRRDB
+        from restorer.paths import cache_dir
+
+        net = NcnnRRDB(hyper, cache_dir() / "engines", vulkan=name == "ncnn-vulkan")
         net.load(state)
         return net
     raise ValueError(f"unknown engine {name!r}")
@@ -207,7 +220,8 @@ def choose(results: list[Measurement]) -> str:
 
 def describe(engine: str, device: str = "cpu") -> str:
     """For the status bar: "CPU · torch fp32", "CPU · ONNX Runtime", "GPU · CUDA"."""
-    where = {"cpu": "CPU", "cuda": "GPU", "mps": "GPU"}.get(device, device.upper())
+    where = {"cpu": "CPU", "cuda": "GPU", "mps": "GPU", "vulkan": "GPU"}.get(device, device.upper())
     what = {"torch-fp32": "torch fp32", "torch-fp32-cl": "torch fp32", "torch-bf16-fused": "torch bf16 (oneDNN)",
-            "onnxruntime": "ONNX Runtime", "torch-cuda": "CUDA", "torch-mps": "Metal (MPS)"}.get(engine, engine)
+            "onnxruntime": "ONNX Runtime", "torch-cuda": "CUDA", "torch-mps": "Metal (MPS)", "ncnn": "ncnn",
+            "ncnn-vulkan": "ncnn Vulkan"}.get(engine, engine)
     return f"{where} · {what}"

@@ -92,6 +92,7 @@ class Application(QObject):
         win.queue_add_requested.connect(self.queue_add)
         win.checkpoint_chosen.connect(self.use_checkpoint)
         win.reference_chosen.connect(self.use_reference)
+        win.device_chosen.connect(self.use_device)
         win.panel.recipe_changed.connect(self._on_recipe_changed)
         win.panel.alpha_moved.connect(self._on_alpha_moved)
         win.panel.preset_chosen.connect(self.use_preset)
@@ -199,6 +200,12 @@ class Application(QObject):
         if "upscale" not in recipe.enabled_stages():
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"upscale"})
         self.set_recipe(recipe)
+
+    def use_device(self, device: str) -> None:
+        """Run networks on `device` from the next run on; the status bar says what it found."""
+        self.worker.device = device  # a plain attribute, read by the worker when a run starts
+        self.window.show_engine("checking…")
+        self.requests.describe_engine.emit()
 
     def use_reference(self, path: str) -> None:
         """Colour from `path` (a colour photo) from now on, or none with ""; re-colours the open photo."""

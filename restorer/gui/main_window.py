@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
     queue_add_requested = Signal(object)  # list of paths (files and folders)
     checkpoint_chosen = Signal(str)
     reference_chosen = Signal(str)  # a colour photo's path, or "" to stop using one
+    device_chosen = Signal(str)  # "auto", "cpu", "cuda", "mps" or "vulkan"
 
     def __init__(self, session: Session, preferences: Preferences | None = None) -> None:
         super().__init__()
@@ -218,6 +219,17 @@ class MainWindow(QMainWindow):
         view_menu.addAction(original_hint)
         view_menu.addSeparator()
         view_menu.addAction(self.show_queue_action)
+        device_menu = view_menu.addMenu("&Device")
+        self.device_actions = {}
+        devices = QActionGroup(self)
+        for key, label in (("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "NVIDIA GPU (CUDA)"),
+                           ("mps", "Apple GPU (Metal)"), ("vulkan", "AMD, Intel or Apple GPU (Vulkan)")):
+            action = QAction(label, self, checkable=True)
+            action.triggered.connect(lambda _=False, k=key: self.device_chosen.emit(k))
+            devices.addAction(action)
+            device_menu.addAction(action)
+            self.device_actions[key] = action
+        self.device_actions["auto"].setChecked(True)
         self.mask_menu = self.menuBar().addMenu("&Mask")
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Restorer", self)

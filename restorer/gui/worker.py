@@ -51,6 +51,7 @@ class RestoreWorker(QObject):
         self._cache: list[tuple[object, object]] = []  # (recipe-prefix key, photo after that stage)
         self._cache_source: object = None
         self.latest_preview = 0  # set from the GUI thread; older preview requests are dropped
+        self.device = "auto"  # set from the GUI thread (View > Device); read when a run starts
 
     def request_cancel(self) -> None:
         """Called from the GUI thread; the pipeline checks the flag between steps."""
@@ -99,15 +100,17 @@ class RestoreWorker(QObject):
 
     @Slot()
     def describe_engine(self) -> None:
-        """Say which device and engine networks run on (imports torch here, in the worker thread)."""
+        """Say which device and engine the enlargement runs on (measured once per machine, in this thread)."""
         try:
+            from restorer.engines.select import describe
+            from restorer.models.manager import shared_manager
             from restorer.models.precision import choose_runtime
 
-            runtime = choose_runtime()
-            self.engine_ready.emit(f"{runtime.device.upper()} · torch {runtime.autocast or 'fp32'}"
-                                   + (" fused" if runtime.fused else ""))
-        except Exception as exc:  # no torch: the status bar says so rather than the window failing
-            self.engine_ready.emit(f"no neural engine ({type(exc).__name__})")
+            engine = shared_manager(self.device).sr_engine()
+            device = "vulkan" if engine == "ncnn-vulkan" else choose_runtime(self.device).device
+            self.engine_ready.emit(describe(engine, device.split(":")[0]))
+        except Exception as exc:  # no torch, no GPU: the status bar says so rather than the window failing
+            self.engine_ready.emit(f"no neural engine ({exc})"[:80])
 
     @Slot(object, object, object)
     def restore(self, recipe, photo, mask) -> None:
@@ -127,8 +130,10 @@ class RestoreWorker(QObject):
             remaining = len(stages) - first
             result, seconds = start_photo, 0.0
             last_progress, last_stage = 0.0, ""
+            from restorer.stages import StageContext
+
             for event in pipeline.run(recipe.with_enabled(set(stages[first:])), start_photo, mask=mask,
-                                      cancel=self._cancel):
+                                      cancel=self._cancel, context=StageContext(device=self.device)):
                 if isinstance(event, StageStarted):
                     self.stage_started.emit(event.stage, first + event.index, len(stages))
                 elif isinstance(event, Progress):

@@ -42,8 +42,8 @@ class ModelManager:
         self._sr_alpha: float | None = None
         self._sr_runtime: Runtime | None = None
         self._sr_base = None  # fp32 network the blend is written into; _sr_net may wrap it
-        self._sr_onnx_net = None
-        self._sr_onnx_alpha: float | None = None
+        self._sr_other_net = None  # (engine name, network) for ONNX Runtime or ncnn
+        self._sr_other_alpha: float | None = None
         self._fast = None
         self._fast_fixed: dict = {}
         self._custom: dict[Path, object] = {}
@@ -66,6 +66,12 @@ class ModelManager:
 
     def sr_engine(self, precision: str = "auto") -> str:
         """The engine the enlargement runs on: measured once per machine for "auto" (restorer.engines.select)."""
+        if self.device == "vulkan":
+            from restorer.engines.ncnn_engine import available, vulkan_devices
+
+            if not available()[0] or vulkan_devices() == 0:
+                raise ModelUnavailable("No Vulkan GPU was found (ncnn sees none); choose the CPU or another device.")
+            return "ncnn-vulkan"
         runtime = choose_runtime(self.device, "fp32")
         if precision == "fp32":
             return "torch-fp32-cl" if runtime.device == "cpu" else f"torch-{runtime.device.split(':')[0]}"
@@ -84,8 +90,8 @@ class ModelManager:
 
         psnr, gan = self.sr_endpoints()
         engine = self.sr_engine(precision)
-        if engine == "onnxruntime":
-            return self._sr_onnx(alpha, psnr, gan)
+        if engine in ("onnxruntime", "ncnn", "ncnn-vulkan"):
+            return self._sr_other(engine, alpha, psnr, gan)
         if engine in ("torch-fp32", "torch-fp32-cl"):
             precision = "fp32"
         elif engine in ("torch-bf16", "torch-bf16-fused"):
@@ -130,22 +136,31 @@ class ModelManager:
                 self._fast_fixed[key] = fixed.to(memory_format=torch.channels_last)
             return self._fast_fixed[key], runtime
 
-    def _sr_onnx(self, alpha: float, psnr: dict, gan: dict):
-        """The blend at `alpha` run by ONNX Runtime: one export, new weights swapped in per alpha."""
+    def _sr_other(self, engine: str, alpha: float, psnr: dict, gan: dict):
+        """The blend at `alpha` on a non-torch engine (ONNX Runtime, ncnn): the graph built once, each new
+        blend's weights swapped in."""
         import torch
 
-        from restorer.engines.onnx_engine import OnnxRRDB
         from restorer.models.archs.rrdbnet import hyperparameters
         from restorer.paths import cache_dir
 
         with self._lock:
-            if self._sr_onnx_net is None:
-                self._sr_onnx_net = OnnxRRDB(hyperparameters(psnr), cache_dir() / "engines")
-                self._sr_onnx_alpha = None
-            if self._sr_onnx_alpha != alpha:
-                self._sr_onnx_net.load({k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr})
-                self._sr_onnx_alpha = alpha
-            return self._sr_onnx_net, Runtime("cpu", None, engine="onnxruntime")
+            if self._sr_other_net is None or self._sr_other_net[0] != engine:
+                hyper = hyperparameters(psnr)
+                if engine == "onnxruntime":
+                    from restorer.engines.onnx_engine import OnnxRRDB
+
+                    net = OnnxRRDB(hyper, cache_dir() / "engines")
+                else:
+                    from restorer.engines.ncnn_engine import NcnnRRDB
+
+                    net = NcnnRRDB(hyper, cache_dir() / "engines", vulkan=engine == "ncnn-vulkan")
+                self._sr_other_net, self._sr_other_alpha = (engine, net), None
+            net = self._sr_other_net[1]
+            if self._sr_other_alpha != alpha:
+                net.load({k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr})
+                self._sr_other_alpha = alpha
+            return net, Runtime("vulkan" if engine == "ncnn-vulkan" else "cpu", None, engine=engine)
 
     def _bundled_network(self, model_id: str, arch, precision: str, channels_last: bool):
         """(network, runtime) for a bundled weights file, built once per runtime and cached."""

@@ -54,6 +54,8 @@ def choose_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
     """Resolve "auto" device/precision for this machine."""
     import torch
 
+    if device == "vulkan":
+        device = "cpu"  # Vulkan GPUs run the enlargement through ncnn; every other network stays on torch's CPU
     if device == "auto":
         if torch.cuda.is_available():
             device = "cuda"
@@ -62,6 +64,14 @@ def choose_runtime(device: str = "auto", precision: str = "auto") -> Runtime:
         else:
             device = "cpu"
     kind = device.split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        from restorer.errors import ModelUnavailable
+
+        raise ModelUnavailable("No CUDA GPU is available to torch here; choose the CPU or Automatic.")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        from restorer.errors import ModelUnavailable
+
+        raise ModelUnavailable("No Apple GPU (MPS) is available here; choose the CPU or Automatic.")
     if precision == "fp32":
         return Runtime(device, None)
     if precision == "bf16":
