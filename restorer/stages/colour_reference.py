@@ -22,7 +22,10 @@ import numpy as np
 
 BANDS = 10
 MIN_SHARE = 0.01
-MAX_SPREAD_GAIN = 2.0
+# The spread around a band's mean is matched only within these limits: widening it more turns the
+# network's small uncertainties (and a print's grain) into blotches of colour.
+SPREAD_GAIN_LIMITS = (0.6, 1.3)
+SHIFT_SMOOTHING = 0.012  # Gaussian sigma of the correction, as a share of the working image's longer side
 
 
 def reference_bands(rgb: np.ndarray) -> np.ndarray:
@@ -71,9 +74,18 @@ def steer(ab: np.ndarray, light: np.ndarray, bands: np.ndarray, weight: float = 
         return ab
     # Bands the reference cannot speak for keep the network's own statistics (no change there).
     target = np.where(usable[:, None], bands[:, 1:5], own)
-    gain = np.clip((target[:, 2:] + 1.0) / (own[:, 2:] + 1.0), 1 / MAX_SPREAD_GAIN, MAX_SPREAD_GAIN)
+    gain = np.clip((target[:, 2:] + 1.0) / (own[:, 2:] + 1.0), *SPREAD_GAIN_LIMITS)
     gain = np.where(usable[:, None], gain, 1.0)
-    own_mean, target_mean, gain_px = _per_pixel(own[:, :2], light), _per_pixel(target[:, :2], light), \
-        _per_pixel(gain, light)
+    # Which band a pixel belongs to is read from its lightness smoothed along edges: grain must not
+    # make neighbouring pixels of one object take two different colours.
+    import cv2
+
+    smooth = cv2.bilateralFilter(np.ascontiguousarray(light, dtype=np.float32), 9, 8.0, 5.0)
+    own_mean, target_mean, gain_px = _per_pixel(own[:, :2], smooth), _per_pixel(target[:, :2], smooth), \
+        _per_pixel(gain, smooth)
     steered = target_mean + (ab - own_mean) * gain_px
-    return ab + (steered - ab) * np.float32(weight)
+    # The correction is smoothed before it is applied: chroma is low-frequency, and a grainy print's
+    # lightness flickers between bands from pixel to pixel.
+    shift = cv2.GaussianBlur(np.ascontiguousarray(steered - ab, dtype=np.float32), (0, 0),
+                             SHIFT_SMOOTHING * max(light.shape))
+    return ab + shift * np.float32(weight)
