@@ -146,3 +146,39 @@ def test_asking_for_a_vulkan_gpu_where_there_is_none_says_so():
         pytest.skip("this machine has a Vulkan GPU")
     with pytest.raises(ModelUnavailable, match="No Vulkan GPU was found"):
         ModelManager("vulkan").sr_engine()
+
+
+def test_onnx_runtime_runs_in_a_worker_thread_beside_the_qt_window(qtbot, tmp_path):
+    """The window's worker is a QThread: ONNX Runtime must load and run there with PySide6 in the process."""
+    pytest.importorskip("onnxruntime")
+    from PySide6.QtCore import QObject, QThread, Signal, Slot
+    from PySide6.QtWidgets import QWidget
+
+    from restorer.engines.onnx_engine import OnnxRRDB
+
+    class Worker(QObject):
+        done = Signal(object)
+
+        @Slot()
+        def run(self):
+            net = OnnxRRDB(HYPER, tmp_path)
+            net.load(_state(5))
+            self.done.emit(net(torch.rand(1, 3, 12, 12)))
+
+    class Starter(QObject):
+        go = Signal()
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    worker, thread, starter = Worker(), QThread(), Starter()
+    worker.moveToThread(thread)
+    starter.go.connect(worker.run)
+    thread.start()
+    try:
+        with qtbot.waitSignal(worker.done, timeout=60000) as blocker:
+            starter.go.emit()
+        assert tuple(blocker.args[0].shape) == (1, 3, 48, 48)
+    finally:
+        thread.quit()
+        thread.wait()

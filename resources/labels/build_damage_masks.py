@@ -2,7 +2,8 @@
 
     python resources/labels/build_damage_masks.py [../shared/data/old_photos]
 
-Spec items per photo: {"stroke": [[x, y], ...], "width": w} a drawn crack; {"poly": [...]} a tear or
+Spec items per photo: {"stroke": [[x, y], ...], "width": w} a drawn crack; {"corridor": [...], "width": w,
+"bright_above": v} the pixels brighter than v along a drawn path (a white tear through dark clothes); {"poly": [...]} a tear or
 lifted emulsion; {"dot": [x, y], "r": r} a speck; {"zone": [x0, y0, x1, y1], "thr": t, "kind":
 "bright" | "dark", "k": size} the thin marks a top-hat filter of that size finds inside the zone (zones
 were drawn around damaged background only); {"ignore": [x0, y0, x1, y1]} and {"ignore_border": px}
@@ -36,6 +37,13 @@ def build(photo_rgb: np.ndarray, items: list[dict]) -> np.ndarray:
             for index in range(1, count):
                 if stats[index, 4] >= item.get("min_area", 4):
                     damage[labels == index] = 1
+        if "corridor" in item:  # a crack or tear: the bright (or dark) pixels along a drawn path
+            band = np.zeros_like(damage)
+            cv2.polylines(band, [np.array(item["corridor"], np.int32)], False, 1, int(item.get("width", 12)))
+            if "bright_above" in item:
+                damage[(band > 0) & (luma > item["bright_above"])] = 1
+            if "dark_below" in item:
+                damage[(band > 0) & (luma < item["dark_below"])] = 1
         if "stroke" in item:
             cv2.polylines(damage, [np.array(item["stroke"], np.int32)], False, 1, int(item.get("width", 2)))
         if "dot" in item:
