@@ -115,7 +115,17 @@ def test_an_inaccurate_engine_is_never_chosen_however_fast():
 def test_the_status_bar_names_device_and_engine():
     assert select.describe("onnxruntime") == "CPU · ONNX Runtime"
     assert select.describe("torch-cuda", "cuda") == "GPU · CUDA"
-    assert select.cpu_isa() in ("amx", "avx512_bf16", "avx512", "avx2") or select.cpu_isa()
+
+
+def test_the_reported_isa_follows_a_onednn_cap(monkeypatch):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    native = select.cpu_isa()
+    if native not in ("avx2", "avx512", "avx512_bf16", "amx"):
+        pytest.skip(f"this CPU offers {native}")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert select.cpu_isa() == "avx2"  # a laptop simulated on a bigger CPU reports as one
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_AMX")
+    assert select.cpu_isa() == native  # a cap above the CPU changes nothing
 
 
 def test_ncnn_writes_each_blend_as_weights_for_the_same_graph(tmp_path):

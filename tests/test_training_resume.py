@@ -8,14 +8,14 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from restorer.training.loop import Trainer
+from restorer.training.loop import Trainer, cosine_lr
 
 
-def _tiny_run(out, total: int, *, stop_at: int | None = None, fresh: bool = False):
+def _tiny_run(out, total: int, *, stop_at: int | None = None, fresh: bool = False, reschedule: bool = False):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
-    trainer = Trainer(net, out, total, 1e-2, warmup=2, rng=rng, fresh=fresh)
+    trainer = Trainer(net, out, total, 1e-2, warmup=2, rng=rng, fresh=fresh, reschedule=reschedule)
     for step in trainer.steps():
         x = torch.from_numpy(rng.normal(size=(16, 4)).astype(np.float32))
         loss = ((net(x) - x.sum(1, keepdim=True)) ** 2).mean()
@@ -48,6 +48,16 @@ def test_fresh_ignores_a_checkpoint_and_a_different_length_is_refused(tmp_path):
         _tiny_run(tmp_path / "w.safetensors", 20)
     restarted = _tiny_run(tmp_path / "w.safetensors", 20, fresh=True)
     assert restarted.start_step == 0 and restarted.finished
+
+
+def test_a_run_can_be_cut_short_and_finishes_on_the_new_schedule(tmp_path):
+    _tiny_run(tmp_path / "w.safetensors", 40, stop_at=10)
+    with pytest.raises(SystemExit, match="already reached step 10"):
+        _tiny_run(tmp_path / "w.safetensors", 10, reschedule=True)
+    shortened = _tiny_run(tmp_path / "w.safetensors", 16, reschedule=True)
+    assert shortened.start_step == 10 and shortened.finished and not shortened.checkpoint.exists()
+    # the last step's rate is the new schedule's, near its floor, not the old one's mid-decay rate
+    assert shortened.lr == pytest.approx(cosine_lr(15, 16, 1e-2, 2)) and shortened.lr < cosine_lr(15, 40, 1e-2, 2) / 10
 
 
 def test_the_colour_trainer_resumes_from_its_checkpoint(tmp_path, monkeypatch):

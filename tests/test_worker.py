@@ -26,7 +26,7 @@ class _Token:
 
 
 def _fake_pipeline(runs: list):
-    def run(recipe, photo, mask=None, cancel=None):
+    def run(recipe, photo, mask=None, cancel=None, context=None):
         runs.append(recipe.enabled_stages())
         stages = recipe.enabled_stages()
         for i, stage in enumerate(stages):
@@ -92,7 +92,7 @@ def test_failures_become_one_sentence(qtbot):
 def test_cancel_from_the_gui_thread_stops_a_running_restore(qtbot):
     import time
 
-    def slow_run(recipe, photo, mask=None, cancel=None):
+    def slow_run(recipe, photo, mask=None, cancel=None, context=None):
         yield StageStarted("upscale", 0, 1)
         for i in range(500):  # ~10 s unless cancelled
             time.sleep(0.02)

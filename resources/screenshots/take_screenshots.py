@@ -69,12 +69,22 @@ def main() -> int:
         viewer._pan_by(QPointF(viewer.width() / 2, viewer.height() / 2) - viewer.image_to_widget(
             QPointF(width * 0.5, height * 0.33)))
         shoot(qt, app.window, "zoom-100-face.png")
-        # 2. The settings changed after the result: the banner says the result is out of date.
+        # 2. The Look slider held mid-drag: FastSR's preview of the view on screen, with its badge.
+        slider = app.window.panel.upscale_alpha
+        slider.setSliderDown(True)
+        for value in (60, 45, 30):
+            slider.setValue(value)
+            settle(qt, 0.05)
+        wait(qt, lambda: viewer.patch_badge() == "preview")
+        shoot(qt, app.window, "slider-drag-preview.png")
+        slider.setSliderDown(False)  # released: the exact blend replaces the preview, then a re-run
+        wait(qt, lambda: app.session.result is not None and not app.session.busy and not viewer.patch_badge())
+        # 3. The settings changed after the result: the banner says the result is out of date.
         viewer.fit()
         app.window.panel.upscale_scale.setCurrentIndex(app.window.panel.upscale_scale.findData(2))
         wait(qt, lambda: bool(viewer.stale_message()))
         shoot(qt, app.window, "out-of-date.png")
-        # 3. The queue, mid-run: a shoebox of scans, one of them not a photo at all.
+        # 4. The queue, mid-run: a shoebox of scans, one of them not a photo at all.
         shoebox = Path(tempfile.mkdtemp(prefix="restorer-shoebox-"))
         sources = [OLD / "CodeFormer_inputs" / "whole_imgs" / n for n in ("01.jpg", "04.jpg")]
         sources += [OLD / "DeOldify_test_images" / n for n in ("Rutherford_Hayes.jpg", "BoxedBedEarly1900s.jpg",

@@ -43,16 +43,45 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+_ISA_ORDER = ("avx2", "avx512", "avx512_bf16", "amx")
+
+
+def _onednn_cap() -> str | None:
+    """The ISA oneDNN is capped at by ONEDNN_MAX_CPU_ISA (how a laptop-class CPU is simulated), if any."""
+    import os
+
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").lower()
+    if not cap or cap == "all":
+        return None
+    if "amx" in cap:
+        return "amx"
+    if "bf16" in cap or "avx10" in cap:
+        return "avx512_bf16"
+    if "avx512" in cap:
+        return "avx512"
+    return "avx2" if "avx2" in cap else "sse"
+
+
 def cpu_isa() -> str:
-    """The best vector instruction set this CPU offers torch: "amx", "avx512_bf16", "avx512", "avx2" or other."""
+    """The best vector instruction set torch may use here: "amx", "avx512_bf16", "avx512", "avx2" or other.
+
+    What the CPU offers, lowered to ONEDNN_MAX_CPU_ISA when that caps it.
+    """
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return platform.machine()
+    found = platform.machine()
     for name, flag in (("amx", "amx_bf16"), ("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2")):
         if flag in flags:
-            return name
-    return platform.machine()
+            found = name
+            break
+    cap = _onednn_cap()
+    if cap is None or found not in _ISA_ORDER:
+        return found
+    if cap not in _ISA_ORDER:
+        return cap
+    return _ISA_ORDER[min(_ISA_ORDER.index(found), _ISA_ORDER.index(cap))]
 
 
 def candidates(device: str) -> list[str]:

@@ -16,6 +16,8 @@ def add_eval_parser(sub) -> None:
     sr.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
     sr.add_argument("--checkpoint", default="", help="evaluate your own weights file instead")
     sr.add_argument("--ensemble", action="store_true", help="average 8 flipped/rotated passes (8x slower)")
+    sr.add_argument("--quality", choices=("best", "fast"), default="best",
+                    help="fast: the FastSR student, also scored against the exact result at the same alpha")
     sr.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
     art = tasks.add_parser("artifacts", help="JPEG or noise removal against the degraded input and the classic engine")
@@ -77,7 +79,7 @@ def command_eval(args: argparse.Namespace) -> int:
         from restorer.evaluation.sr import evaluate_sr
 
         result = evaluate_sr(args.data, alpha=args.alpha, precision=args.precision, checkpoint=args.checkpoint,
-                             ensemble=args.ensemble)
+                             ensemble=args.ensemble, quality=args.quality)
         for row in result["per_image"]:
             print(f"{row['image']:<24} {row['psnr_y']:6.2f} dB  SSIM {row['ssim_y']:.4f}   "
                   f"bicubic {row['bicubic_psnr_y']:6.2f} dB")
@@ -86,6 +88,9 @@ def command_eval(args: argparse.Namespace) -> int:
               f"PSNR-Y {result['psnr_y']:.2f} dB, SSIM-Y {result['ssim_y']:.4f}; "
               f"bicubic {result['bicubic_psnr_y']:.2f} dB / {result['bicubic_ssim_y']:.4f} "
               f"({result['images']} images)")
+        if "psnr_vs_exact" in result:
+            print(f"  FastSR against the exact result at alpha {args.alpha:.2f}: {result['psnr_vs_exact']:.2f} dB "
+                  f"(RGB); bicubic against it: {result['bicubic_psnr_vs_exact']:.2f} dB")
         _print_json(args, result)
         return 0
     if args.task == "artifacts":

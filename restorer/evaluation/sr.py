@@ -32,27 +32,51 @@ def bicubic_up(lr: np.ndarray, scale: int) -> np.ndarray:
 
 
 def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoint: str = "",
-                scale: int = 4, device: str = "auto", ensemble: bool = False) -> dict:
-    """Mean PSNR/SSIM (Y) of the SR engine and of bicubic over a folder."""
+                scale: int = 4, device: str = "auto", ensemble: bool = False, quality: str = "best") -> dict:
+    """Mean PSNR/SSIM (Y) of the SR engine and of bicubic over a folder.
+
+    With quality "fast" the FastSR student is scored, and also against the exact blend at the same
+    alpha (PSNR on RGB, `psnr_vs_exact`), beside bicubic against that blend: what fast mode costs.
+    """
     from restorer.models.manager import shared_manager
     from restorer.stages import drain
     from restorer.tiling import run_tiled
 
     manager = shared_manager(device)
+    exact = None
     if checkpoint:
         net, runtime = manager.custom_network(Path(checkpoint), precision)
+    elif quality == "fast":
+        net, runtime = manager.fast_sr_network(alpha)
+        exact = manager.sr_network(alpha, precision)
     else:
         net, runtime = manager.sr_network(alpha, precision)
     rows = []
     for name, image in eval_images(folder):
         hr, lr = make_lr(image, scale)
-        sr = drain(run_tiled(net, lr.astype(np.float32) / 255.0, scale=scale, runtime=runtime, out_dtype=np.float32,
-                             ensemble=ensemble))
+        low = lr.astype(np.float32) / 255.0
+        sr = drain(run_tiled(net, low, scale=scale, runtime=runtime, out_dtype=np.float32, ensemble=ensemble))
         base = bicubic_up(lr, scale)
-        rows.append({"image": name, "psnr_y": psnr_y(sr, hr, border=scale), "ssim_y": ssim_y(sr, hr, border=scale),
-                     "bicubic_psnr_y": psnr_y(base, hr, border=scale), "bicubic_ssim_y": ssim_y(base, hr, border=scale)})
+        row = {"image": name, "psnr_y": psnr_y(sr, hr, border=scale), "ssim_y": ssim_y(sr, hr, border=scale),
+               "bicubic_psnr_y": psnr_y(base, hr, border=scale), "bicubic_ssim_y": ssim_y(base, hr, border=scale)}
+        if exact is not None:
+            truth = np.clip(drain(run_tiled(exact[0], low, scale=scale, runtime=exact[1], out_dtype=np.float32)), 0, 1)
+            row["psnr_vs_exact"] = _psnr_rgb(np.clip(sr, 0, 1), truth, 4 * scale)
+            row["bicubic_psnr_vs_exact"] = _psnr_rgb(base.astype(np.float32) / 255.0, truth, 4 * scale)
+        rows.append(row)
     mean = lambda key: float(np.mean([r[key] for r in rows]))  # noqa: E731
-    return {"task": "sr", "data": str(folder), "scale": scale, "alpha": alpha, "precision": runtime.label,
-            "ensemble": ensemble,
-            "images": len(rows), "psnr_y": mean("psnr_y"), "ssim_y": mean("ssim_y"),
-            "bicubic_psnr_y": mean("bicubic_psnr_y"), "bicubic_ssim_y": mean("bicubic_ssim_y"), "per_image": rows}
+    result = {"task": "sr", "data": str(folder), "scale": scale, "alpha": alpha, "quality": quality,
+              "precision": runtime.label, "ensemble": ensemble,
+              "images": len(rows), "psnr_y": mean("psnr_y"), "ssim_y": mean("ssim_y"),
+              "bicubic_psnr_y": mean("bicubic_psnr_y"), "bicubic_ssim_y": mean("bicubic_ssim_y")}
+    if exact is not None:
+        result.update(psnr_vs_exact=mean("psnr_vs_exact"), bicubic_psnr_vs_exact=mean("bicubic_psnr_vs_exact"))
+    result["per_image"] = rows
+    return result
+
+
+def _psnr_rgb(a: np.ndarray, b: np.ndarray, border: int) -> float:
+    """PSNR on RGB in [0, 1], `border` pixels cropped (near the edge the exact network saw zero padding)."""
+    crop = np.s_[border:-border, border:-border] if border else np.s_[:, :]
+    mse = float(np.mean((a[crop] - b[crop]) ** 2))
+    return 99.0 if mse == 0 else float(10 * np.log10(1.0 / mse))

@@ -34,7 +34,7 @@ import torch
 from torch.nn import functional as F
 
 from restorer.models.archs.fastsr import FastSR
-from restorer.training.loop import Trainer, add_common_arguments, prepare, training_autocast
+from restorer.training.loop import Trainer, add_common_arguments, prepare, run_options, training_autocast
 
 LR_SIZE = 64
 SHARD_PATCHES = 32
@@ -146,7 +146,7 @@ def train(args: argparse.Namespace) -> None:
     device = torch.device(args.device)
     net = FastSR(args.channels, args.layers).to(device).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=200, floor=0.02, clip=1.0,
-                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+                      rng=rng, **run_options(args))
     meta = {"channels": str(args.channels), "layers": str(args.layers), "teacher": "restorer-x4-psnr <-> x4plus"}
     inner = slice(4 * BORDER, -4 * BORDER)  # the loss zone: the patch less its border
     for step in trainer.steps():

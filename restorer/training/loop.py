@@ -115,11 +115,15 @@ class Trainer:
     and the random generators' states, written with every weights file and when
     `minutes` run out. The same command started again continues from it, on this
     machine or another; `fresh=True` ignores it. It is removed when the run completes.
+    `reschedule=True` continues it with a different `total` (a run cut short, or lengthened, to fit
+    the time there is): the learning-rate schedule is recomputed for the new length from the step
+    the run has reached.
     """
 
     def __init__(self, net: torch.nn.Module, out: Path, total: int, peak_lr: float, *, warmup: int,
                  floor: float = 0.01, ema_decay: float = 0.999, ema_warmup: bool = True,
-                 clip: float | None = None, rng=None, minutes: float | None = None, fresh: bool = False) -> None:
+                 clip: float | None = None, rng=None, minutes: float | None = None, fresh: bool = False,
+                 reschedule: bool = False) -> None:
         self.net, self.total, self.peak_lr, self.warmup, self.floor, self.clip = net, total, peak_lr, warmup, floor, clip
         self.out, self.rng = Path(out), rng
         self.optimizer = torch.optim.Adam(net.parameters(), lr=peak_lr, betas=(0.9, 0.99))
@@ -127,7 +131,7 @@ class Trainer:
         self.checkpoint = self.out.with_name(self.out.name + ".resume.pt")
         self.start_step, elapsed = 0, 0.0
         if self.checkpoint.is_file() and not fresh:
-            self.start_step, elapsed = self._load_checkpoint()
+            self.start_step, elapsed = self._load_checkpoint(reschedule)
             print(f"resuming at step {self.start_step} of {total} ({elapsed:.0f} s done) from {self.checkpoint}",
                   flush=True)
         self.run = TrainingRun(self.out, total, elapsed_before=elapsed, append=self.start_step > 0)
@@ -186,11 +190,17 @@ class Trainer:
         torch.save(state, tmp)
         tmp.replace(self.checkpoint)
 
-    def _load_checkpoint(self) -> tuple[int, float]:
+    def _load_checkpoint(self, reschedule: bool) -> tuple[int, float]:
         state = torch.load(self.checkpoint, map_location="cpu", weights_only=False)
         if state["total"] != self.total:
-            raise SystemExit(f"{self.checkpoint} belongs to a run of {state['total']} iterations, not {self.total}; "
-                             "pass --fresh to start over or the original --iters to continue")
+            if not reschedule:
+                raise SystemExit(f"{self.checkpoint} belongs to a run of {state['total']} iterations, not {self.total}; "
+                                 "pass --fresh to start over, --reschedule to continue it with the new length, "
+                                 "or the original --iters to continue")
+            if state["next_step"] >= self.total:
+                raise SystemExit(f"{self.checkpoint} has already reached step {state['next_step']}; "
+                                 f"--iters {self.total} would end it before it continues")
+            print(f"rescheduled from {state['total']} to {self.total} iterations", flush=True)
         self.net.load_state_dict(state["net"])
         self.ema.state = {k: v.float() for k, v in state["ema"].items()}
         self.ema.steps = state["ema_steps"]
@@ -214,6 +224,13 @@ def add_common_arguments(parser, *, iters: int, batch: int, lr: float) -> None:
     parser.add_argument("--minutes", type=float,
                         help="stop after this many minutes with a checkpoint; the same command continues the run")
     parser.add_argument("--fresh", action="store_true", help="ignore a checkpoint left by an earlier session")
+    parser.add_argument("--reschedule", action="store_true",
+                        help="continue a checkpoint with a different --iters (the schedule follows the new length)")
+
+
+def run_options(args) -> dict:
+    """The Trainer keywords that come from the common options: time limit, fresh start, reschedule."""
+    return {"minutes": args.minutes, "fresh": args.fresh, "reschedule": args.reschedule}
 
 
 def load_initial(net: torch.nn.Module, path: Path | None) -> None:

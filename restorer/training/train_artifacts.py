@@ -45,7 +45,7 @@ from torch.nn import functional as F
 from restorer.models.archs.artifactnet import ArtifactNet
 from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import add_gaussian_noise, add_poisson_noise, jpeg_roundtrip
-from restorer.training.loop import Trainer, add_common_arguments, prepare, training_autocast
+from restorer.training.loop import Trainer, add_common_arguments, prepare, run_options, training_autocast
 
 
 def load_deepened(net: ArtifactNet, path) -> None:
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         load_deepened(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=0.5,
-                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+                      rng=rng, **run_options(args))
     meta = {"features": str(args.features), "blocks": str(args.blocks)}
     for step in trainer.steps():
         noisy, strength, clean = make_batch(rng, images, args.batch, args.size)

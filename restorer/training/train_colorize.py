@@ -39,7 +39,7 @@ from torch.nn import functional as F
 from restorer.colorspace import rgb_to_lab
 from restorer.models.archs.colornet import GRID, ColorNet
 from restorer.training.data import COLOUR_TRAIN_FOLDERS, random_crop
-from restorer.training.loop import Trainer, add_common_arguments, prepare, training_autocast
+from restorer.training.loop import Trainer, add_common_arguments, prepare, run_options, training_autocast
 
 AB_SCALE = 110.0
 BINS = GRID  # the rebalancing histogram uses the network's own a*b* grid
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"starting from {args.init}", flush=True)
     net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
-                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+                      rng=rng, **run_options(args))
     for step in trainer.steps():
         batch = make_batch(rng, images, args.batch, args.size, args.hint_p, args.hint_mean)
         light, hints, target = (t.to(device) for t in batch)

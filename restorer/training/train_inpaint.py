@@ -42,7 +42,7 @@ import torch
 from restorer.damage import training_mask
 from restorer.models.archs.inpaintnet import InpaintNet
 from restorer.training.data import random_scaled_crop, to_nchw
-from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, training_autocast
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, size: int):
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     load_initial(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
-                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+                      rng=rng, **run_options(args))
     meta = {"width": str(args.width), "blocks": str(args.blocks)}
     for step in trainer.steps():
         truth, mask = make_batch(rng, images, args.batch, args.size)

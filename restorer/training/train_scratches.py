@@ -35,7 +35,7 @@ from torch.nn import functional as F
 from restorer.damage import crack_mask, scratch_mask, speck_mask
 from restorer.models.archs.scratchnet import ScratchNet
 from restorer.training.data import random_scaled_crop, to_nchw
-from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, training_autocast
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
 
 
 def paint_catchlights(rng: np.random.Generator, image: np.ndarray) -> None:
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     load_initial(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
-                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+                      rng=rng, **run_options(args))
     for step in trainer.steps():
         image, target = make_batch(rng, images, args.batch, args.size)
         with training_autocast(device):

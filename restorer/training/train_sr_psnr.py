@@ -37,7 +37,7 @@ from restorer.models.archs.rrdbnet import from_state_dict
 from restorer.models.packaged import realesrgan_x4plus_state
 from restorer.training.data import random_crop, to_nchw
 from restorer.training.degradations import bicubic_downscale, mild_scan_degradation
-from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, training_autocast
+from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
 
 
 def make_batch(rng: np.random.Generator, images: list[np.ndarray], batch: int, lr_size: int, degrade_p: float):
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     net = net.to(device).to(memory_format=torch.channels_last).train()
     # EMA without warm-up: training starts from x4plus, already a good model.
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=args.warmup, ema_decay=args.ema, ema_warmup=False,
-                      rng=rng, minutes=args.minutes, fresh=args.fresh)
+                      rng=rng, **run_options(args))
     for step in trainer.steps():
         lr_img, hr_img = make_batch(rng, images, args.batch, args.lr_size, args.degrade_p)
         lr_img = lr_img.to(device).contiguous(memory_format=torch.channels_last)

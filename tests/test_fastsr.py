@@ -1,0 +1,61 @@
+"""FastSR, the fast mode's student: conditioned on the slider, close to its teacher at both ends."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from restorer.models.archs.fastsr import FastSR
+from restorer.models.manager import ModelManager
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "examples" / "astronaut_faded.jpg"
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / np.mean((np.clip(a, 0, 1) - np.clip(b, 0, 1)) ** 2)))
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor[0].permute(1, 2, 0).numpy()
+
+
+def test_folding_the_slider_into_the_weights_changes_nothing():
+    torch.manual_seed(0)
+    net = FastSR(channels=8, layers=2).eval()
+    for film in list(net.films) + [net.tail_film]:  # FiLM starts as the identity; give it something to fold
+        torch.nn.init.normal_(film.scale, std=0.2)
+        torch.nn.init.normal_(film.shift, std=0.2)
+    x = torch.rand(1, 3, 12, 10)
+    with torch.no_grad():
+        for alpha in (0.0, 0.3, 1.0):
+            assert torch.allclose(net(x, alpha), net.for_alpha(alpha)(x), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def crop() -> torch.Tensor:
+    from restorer.imaging import read_photo
+
+    pixels = read_photo(EXAMPLE).float_pixels()
+    h, w = pixels.shape[:2]
+    patch = np.ascontiguousarray(pixels[h // 4: h // 4 + 40, w // 2 - 20: w // 2 + 20])  # the face
+    return torch.from_numpy(patch).permute(2, 0, 1)[None].float()
+
+
+def test_the_bundled_student_follows_the_slider_and_stays_near_the_teacher_at_both_ends(crop):
+    manager = ModelManager()
+    outputs, teachers = {}, {}
+    with torch.no_grad():
+        for alpha in (0.0, 1.0):
+            student, _ = manager.fast_sr_network(alpha)
+            outputs[alpha] = to_numpy(student(crop))
+            teacher, _ = manager.sr_network(alpha, precision="fp32")
+            teachers[alpha] = to_numpy(teacher(crop))
+    bicubic = to_numpy(torch.nn.functional.interpolate(crop, scale_factor=4, mode="bicubic", align_corners=False))
+    # the slider is an input: the two ends differ as much as the teacher's ends differ, roughly
+    assert np.abs(outputs[0.0] - outputs[1.0]).mean() > 0.25 * np.abs(teachers[0.0] - teachers[1.0]).mean()
+    for alpha in (0.0, 1.0):
+        assert psnr(outputs[alpha], teachers[alpha]) > psnr(bicubic, teachers[alpha]) + 1.0
+    # and each end is nearer its own teacher than the other end's
+    assert psnr(outputs[0.0], teachers[0.0]) > psnr(outputs[0.0], teachers[1.0])
+    assert psnr(outputs[1.0], teachers[1.0]) > psnr(outputs[1.0], teachers[0.0])
