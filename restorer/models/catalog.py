@@ -38,7 +38,7 @@ CATALOG: dict[str, ModelEntry] = {
                    filename="scratchnet.safetensors",
                    sha256="dc01c89c35bf9ad757345da27b519fdc8b85e7e76df336629a6e8b0574b9361c", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-fastsr", "Restorer FastSR x4, the slider's fast mode (distilled)", "FastSR", "bundled",
-                   filename="fastsr_x4.safetensors", sha256="", licence="MIT (trained by the Restorer project)"),
+                   filename="fastsr_x4.safetensors", sha256="c8ae6fe994a9cfd78e3874aff5ef5848021ad61f6fe4fe2c453949fef704ed61", licence="MIT (trained by the Restorer project)"),
         # The face detector, bundled unchanged from its authors' release (see weights/MANIFEST.md).
         ModelEntry("yunet-2023mar", "YuNet face detector (libfacedetection)", "YuNet (ONNX)", "bundled",
                    filename="face_detection_yunet_2023mar.onnx",

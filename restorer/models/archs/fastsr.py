@@ -5,10 +5,12 @@ float `alpha` in [0, 1] (0 faithful, 1 sharp), and returns RGB
 (N, 3, 4H, 4W), not clamped. Any H and W.
 
 A plain stack of 3x3 convolutions at the input's resolution (as in
-Real-ESRGAN's SRVGGNetCompact), ending in a pixel shuffle, plus a bilinear
-enlargement of the input, so the network learns only the detail bilinear
-lacks. The slider enters as FiLM: after every convolution each channel is
-scaled by (1 + a + b*alpha) and shifted by (c + d*alpha), per channel and layer.
+Real-ESRGAN's SRVGGNetCompact), ending in a pixel shuffle, plus a bicubic
+enlargement of the input, so the network learns only the detail bicubic
+lacks. The last convolution starts at zero: an untrained student is exactly
+bicubic, and training moves it from there towards the teacher. The slider
+enters as FiLM: after every convolution each channel is scaled by
+(1 + a + b*alpha) and shifted by (c + d*alpha), per channel and layer.
 Being affine in alpha, this folds into the convolution's own weights for a
 given alpha (`for_alpha`), so at run time the student costs no more than an
 unconditioned network of its size: about 1/60 of RRDBNet's multiply-adds.
@@ -47,6 +49,8 @@ class FastSR(nn.Module):
         self.acts = nn.ModuleList([nn.PReLU(channels) for _ in self.convs])
         self.tail = nn.Conv2d(channels, 3 * scale * scale, 3, 1, 1)
         self.tail_film = AlphaFiLM(3 * scale * scale)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
 
     def forward(self, x: torch.Tensor, alpha: float | torch.Tensor) -> torch.Tensor:
         alpha = torch.as_tensor(alpha, dtype=x.dtype, device=x.device).reshape(-1).expand(x.shape[0])
@@ -56,7 +60,7 @@ class FastSR(nn.Module):
             h = act(conv(h) * scale[:, :, None, None] + shift[:, :, None, None])
         scale, shift = self.tail_film.coefficients(alpha)
         detail = self.tail(h) * scale[:, :, None, None] + shift[:, :, None, None]
-        base = F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        base = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
         return F.pixel_shuffle(detail, self.scale) + base
 
     @torch.no_grad()
@@ -93,7 +97,7 @@ class FastSRFixed(nn.Module):
         h = x
         for conv, act in zip(self.convs, self.acts):
             h = act(conv(h))
-        base = F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        base = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
         return F.pixel_shuffle(self.tail(h), self.scale) + base
 
 
