@@ -231,10 +231,10 @@ class RecipePanel(QWidget):
         form.addRow("Quality", self.upscale_quality)
         form.addRow("Scale", self.upscale_scale)
         form.addRow("Look", look_box)
-        self.upscale_ensemble = QCheckBox("Best quality (8 passes, 8× slower)")
+        self.upscale_ensemble = QCheckBox("Self-ensemble (8 passes, 8× slower)")
         self.upscale_ensemble.setToolTip("Averages the network over eight flips and rotations of the photo: "
                                          "slightly more faithful detail, when the result is worth the wait.")
-        self.upscale_ensemble.setAccessibleName("Best quality, eight passes")
+        self.upscale_ensemble.setAccessibleName("Self-ensemble, eight passes")
         form.addRow("", self.upscale_ensemble)
         self.upscale_faces = QCheckBox("Keep faces faithful")
         self.upscale_faces.setObjectName("upscale_faces")

@@ -324,7 +324,10 @@ class BeforeAfterViewer(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(where)
         if self._patch_badge:
-            self._label(painter, QPointF(where.right() - 6, where.top() + 6), self._patch_badge, left=False,
+            # Inside the patch's visible corner, and below the Before/After labels, which sit on top.
+            labels_bottom = 8 + painter.fontMetrics().height() + 6 + 6
+            anchor = QPointF(min(where.right(), self.width()) - 8, max(where.top() + 6, labels_bottom))
+            self._label(painter, anchor, self._patch_badge, left=False,
                         background=QColor(255, 200, 0, 230), foreground=QColor(20, 20, 20))
 
     def _label(self, painter: QPainter, anchor: QPointF, text: str, *, left: bool,
