@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sr-ensemble", action="store_true", default=None,
                      help="average 8 flipped/rotated passes: 8x slower, slightly more faithful")
     run.add_argument("--quality", choices=("best", "fast"),
-                     help="best: the exact faithful-sharp blend; fast: a compact distilled network (~30x faster)")
+                     help="best: the exact faithful-sharp blend; fast: a compact distilled network "
+                          "(about 100x faster on a CPU, softer)")
     run.add_argument("--faces", choices=("on", "off"), help="keep faces faithful when enlarging (default on)")
     run.add_argument("--face-strength", type=float, metavar="S",
                      help="0..1: how much more faithful faces are than the rest (default 0.7)")

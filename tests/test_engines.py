@@ -29,8 +29,10 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(1 / mse)
 
 
-@pytest.mark.parametrize("engine", [e for e in select.candidates("cpu")])
+@pytest.mark.parametrize("engine", select.candidates("cpu") + ["ncnn"])  # ncnn: CPU by request, and Vulkan
 def test_every_engine_matches_torch_fp32_within_its_tolerance(engine):
+    if engine == "ncnn":
+        pytest.importorskip("ncnn")
     state = _state()
     x = torch.rand(1, 3, 24, 20)
     reference = select.build(select.REFERENCE, state, HYPER)

@@ -89,8 +89,6 @@ def candidates(device: str) -> list[str]:
     from restorer.engines import onnx_engine
     from restorer.models.archs.rrdbnet_fused import available as fused_available
 
-    from restorer.engines import ncnn_engine
-
     if device == "vulkan":
         return [REFERENCE, "ncnn-vulkan"]
     if device != "cpu":
@@ -100,8 +98,9 @@ def candidates(device: str) -> list[str]:
         names.append("torch-bf16-fused")
     if onnx_engine.available()[0]:
         names.append("onnxruntime")
-    if ncnn_engine.available()[0]:
-        names.append("ncnn")
+    # ncnn on the CPU is not a candidate: it was the fastest here by 15 %, but a 256-pixel input
+    # peaked at 3.6 GB against ONNX Runtime's 1.7 GB, and the app's 608-pixel tiles (448 + context)
+    # drove a bench into the out-of-memory killer at 18 GB. It stays for Vulkan and RESTORER_ENGINE=ncnn.
     return names
 
 
