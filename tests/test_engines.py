@@ -29,6 +29,18 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(1 / mse)
 
 
+def _load_blend_and_compare(net, a: dict, b: dict, alpha: float, x: torch.Tensor) -> torch.Tensor:
+    """Load the blend of states a and b at alpha into an engine; assert it matches torch fp32; its output."""
+    blend = {k: torch.lerp(a[k], b[k], alpha) for k in a}
+    net.load(blend)
+    reference = RRDBNet(**HYPER).eval()
+    reference.load_state_dict(blend)
+    with torch.no_grad():
+        got = net(x)
+        assert _psnr(got, reference(x)) >= TOLERANCE_DB
+    return got
+
+
 @pytest.mark.parametrize("engine", select.candidates("cpu") + ["ncnn"])  # ncnn: CPU by request, and Vulkan
 def test_every_engine_matches_torch_fp32_within_its_tolerance(engine):
     if engine == "ncnn":
@@ -54,13 +66,7 @@ def test_a_new_blend_reaches_onnx_runtime_without_a_new_export(tmp_path):
     x = torch.rand(1, 3, 16, 16)
     outputs = []
     for alpha in (0.0, 0.6):
-        blend = {k: torch.lerp(a[k], b[k], alpha) for k in a}
-        net.load(blend)
-        torch_net = RRDBNet(**HYPER).eval()
-        torch_net.load_state_dict(blend)
-        with torch.no_grad():
-            assert _psnr(net(x), torch_net(x)) >= TOLERANCE_DB
-        outputs.append(net(x))
+        outputs.append(_load_blend_and_compare(net, a, b, alpha, x))
     assert not torch.allclose(outputs[0], outputs[1])
     assert list(tmp_path.glob("*.onnx")) == exported  # one export, reused
 
@@ -140,12 +146,7 @@ def test_ncnn_writes_each_blend_as_weights_for_the_same_graph(tmp_path):
     x = torch.rand(1, 3, 16, 16)
     a, b = _state(3), _state(4)
     for alpha in (0.2, 0.9):
-        blend = {k: torch.lerp(a[k], b[k], alpha) for k in a}
-        net.load(blend)
-        reference = RRDBNet(**HYPER).eval()
-        reference.load_state_dict(blend)
-        with torch.no_grad():
-            assert _psnr(net(x), reference(x)) >= TOLERANCE_DB
+        _load_blend_and_compare(net, a, b, alpha, x)
     assert (tmp_path / net.param.name).read_text() == graph  # only the weights changed
 
 

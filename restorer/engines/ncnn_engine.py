@@ -170,7 +170,6 @@ class NcnnRRDB:
         # fp32 storage and arithmetic on the CPU: within torch's rounding, where fp16 storage lost ~40 dB.
         net.opt.use_fp16_storage = net.opt.use_fp16_packed = net.opt.use_fp16_arithmetic = self.vulkan
         net.opt.use_bf16_storage = False
-        net.opt.lightmode = True  # free each blob once its consumers ran
         if self.threads:
             net.opt.num_threads = self.threads
         if net.load_param(str(self.param)) != 0 or net.load_model(str(self.bin)) != 0:

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from restorer.evaluation.datasets import eval_images
-from restorer.evaluation.metrics import psnr_y, ssim_y
+from restorer.evaluation.metrics import psnr_rgb, psnr_y, ssim_y
 
 
 def make_lr(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +61,8 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
                "bicubic_psnr_y": psnr_y(base, hr, border=scale), "bicubic_ssim_y": ssim_y(base, hr, border=scale)}
         if exact is not None:
             truth = np.clip(drain(run_tiled(exact[0], low, scale=scale, runtime=exact[1], out_dtype=np.float32)), 0, 1)
-            row["psnr_vs_exact"] = _psnr_rgb(np.clip(sr, 0, 1), truth, 4 * scale)
-            row["bicubic_psnr_vs_exact"] = _psnr_rgb(base.astype(np.float32) / 255.0, truth, 4 * scale)
+            row["psnr_vs_exact"] = psnr_rgb(sr, truth, border=4 * scale)
+            row["bicubic_psnr_vs_exact"] = psnr_rgb(base, truth, border=4 * scale)
         rows.append(row)
     mean = lambda key: float(np.mean([r[key] for r in rows]))  # noqa: E731
     result = {"task": "sr", "data": str(folder), "scale": scale, "alpha": alpha, "quality": quality,
@@ -74,9 +74,3 @@ def evaluate_sr(folder: Path, *, alpha: float, precision: str = "auto", checkpoi
     result["per_image"] = rows
     return result
 
-
-def _psnr_rgb(a: np.ndarray, b: np.ndarray, border: int) -> float:
-    """PSNR on RGB in [0, 1], `border` pixels cropped (near the edge the exact network saw zero padding)."""
-    crop = np.s_[border:-border, border:-border] if border else np.s_[:, :]
-    mse = float(np.mean((a[crop] - b[crop]) ** 2))
-    return 99.0 if mse == 0 else float(10 * np.log10(1.0 / mse))
