@@ -45,15 +45,24 @@ class Gui(QObject):
         self.ticks += 1
         [str(i) for i in range(50)]
 
+    @Slot(float)
     def on_progress(self, fraction):
         self.updates += 1
+
+    @Slot()
+    def on_done(self):
+        app.quit()
 
 worker, thread, gui = Worker(), QThread(), Gui()
 worker.moveToThread(thread)
 thread.start()
 gui.start.connect(worker.work)
 worker.progress.connect(gui.on_progress)
-worker.done.connect(app.quit)
+# Through a GUI-thread slot, as the window does: connected straight to
+# app.quit, PySide calls quit() in the worker thread with the GIL held, and
+# quit() waits for the GUI thread, which waits for the GIL (a deadlock in
+# about one run in four).
+worker.done.connect(gui.on_done)
 timer = QTimer()
 timer.timeout.connect(gui.tick)
 timer.start(10)
