@@ -55,7 +55,7 @@ def main() -> int:
     app.window.resize(1280, 800)
     app.window.show()
     try:
-        # 1. A restored portrait at 100 %, on the face, with the zoom readout in the status bar.
+        # A scratched portrait restored with the default stages.
         app.open(str(portrait))
         wait(qt, lambda: app.session.photo is not None and not app.session.busy)
         app.set_recipe(Recipe().with_enabled({"artifacts", "colorize", "upscale"}))
@@ -63,13 +63,17 @@ def main() -> int:
         wait(qt, lambda: app.session.result is not None and not app.session.busy)
         viewer = app.window.viewer
         viewer.set_split(0.5)
+        # 1. The whole window as a new user first sees a result: README's opening picture.
+        viewer.fit()
+        shoot(qt, app.window, "main-window.png")
+        # 2. The same portrait at 100 %, on the face, with the zoom readout in the status bar.
         width, height = app.session.photo.size
         face = viewer.image_to_widget(QPointF(width * 0.5, height * 0.33))
         viewer.set_actual_scale(1.0, anchor=face)
         viewer._pan_by(QPointF(viewer.width() / 2, viewer.height() / 2) - viewer.image_to_widget(
             QPointF(width * 0.5, height * 0.33)))
         shoot(qt, app.window, "zoom-100-face.png")
-        # 2. The Look slider held mid-drag: FastSR's preview of the view on screen, with its badge.
+        # 3. The Look slider held mid-drag: FastSR's preview of the view on screen, with its badge.
         slider = app.window.panel.upscale_alpha
         slider.setSliderDown(True)
         for value in (60, 45, 30):
@@ -79,12 +83,12 @@ def main() -> int:
         shoot(qt, app.window, "slider-drag-preview.png")
         slider.setSliderDown(False)  # released: the exact blend replaces the preview, then a re-run
         wait(qt, lambda: app.session.result is not None and not app.session.busy and not viewer.patch_badge())
-        # 3. The settings changed after the result: the banner says the result is out of date.
+        # 4. The settings changed after the result: the banner says the result is out of date.
         viewer.fit()
         app.window.panel.upscale_scale.setCurrentIndex(app.window.panel.upscale_scale.findData(2))
         wait(qt, lambda: bool(viewer.stale_message()))
         shoot(qt, app.window, "out-of-date.png")
-        # 4. The queue, mid-run: a shoebox of scans, one of them not a photo at all.
+        # 5. The queue, mid-run: a shoebox of scans, one of them not a photo at all.
         shoebox = Path(tempfile.mkdtemp(prefix="restorer-shoebox-"))
         sources = [OLD / "CodeFormer_inputs" / "whole_imgs" / n for n in ("01.jpg", "04.jpg")]
         sources += [OLD / "DeOldify_test_images" / n for n in ("Rutherford_Hayes.jpg", "BoxedBedEarly1900s.jpg",
