@@ -167,7 +167,8 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
 
 def _peak_rss_gb() -> float:
     """This process's peak resident memory so far, in GB (it only grows, so each phase's reading
-    shows which phase raised it)."""
+    shows which phase raised it). Linux carries the launching process's peak across exec, which
+    is small for a shell."""
     import sys
 
     try:

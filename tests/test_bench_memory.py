@@ -7,14 +7,15 @@ SCRIPT = """
 import numpy as np
 from restorer.bench import _peak_rss_gb
 before = _peak_rss_gb()
-block = np.ones(int(0.4e9 / 8))  # touched, so resident
+block = np.ones(int((before + 0.3) * 1e9 / 8))  # touched, so resident: more than the peak so far
 print(before, _peak_rss_gb(), block[-1])
 """
 
 
 def test_peak_memory_reading_rises_with_a_large_allocation():
-    # A fresh process, so the peak so far is only the interpreter's, whatever ran before in this one.
+    # A fresh process. Linux carries the peak across exec, so the child starts from about the
+    # launcher's peak (pytest's, here): the block is sized above that peak, whatever it is.
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=True)
     before, after, last = (float(v) for v in out.stdout.split())
     assert last == 1.0
-    assert after >= before + 0.3  # of the 0.4 GB block (the interpreter may have let some pages go)
+    assert after >= before + 0.2  # of the 0.3 GB above the old peak (the interpreter may let some pages go)
