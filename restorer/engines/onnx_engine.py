@@ -81,7 +81,7 @@ class OnnxRRDB:
         options.log_severity_level = 3
         # No memory arena: with it, every new tile shape (the photo's edge tiles differ) grew the
         # arena for good, 0.9 -> 2.85 GB after six shapes of x4plus, and an identity evaluation over
-        # 40 face crops reached 12 GB. Without it memory returns after each run at the same speed
+        # face crops grew past 12 GB. Without it memory returns after each run at the same speed
         # (192-px tiles interleaved, median 12.0 s against 12.1 s).
         options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(self._model.SerializeToString(), options,
