@@ -81,8 +81,9 @@ class OnnxRRDB:
         options.log_severity_level = 3
         # No memory arena: with it, every new tile shape (the photo's edge tiles differ) grew the
         # arena for good, 0.9 -> 2.85 GB after six shapes of x4plus, and an identity evaluation over
-        # face crops grew past 12 GB. Without it memory returns after each run at the same speed
-        # (192-px tiles interleaved, median 12.0 s against 12.1 s).
+        # face crops grew past 12 GB. Without it memory returns after each run (restorer bench's peak
+        # 10.2 -> 4.89 GB), at the same speed on 192-px tiles (median 12.0 s against 12.1 s) but
+        # about 8 % slower on 352-px ones (40.2 s against 37.0 s): a trade for machines with 8 GB.
         options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(self._model.SerializeToString(), options,
                                              providers=["CPUExecutionProvider"])
