@@ -105,6 +105,7 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
     import torch
 
     from restorer.engines.select import best_engine, cpu_isa
+    from restorer.memory import peak_resident_gb
     from restorer.models.archs.rrdbnet import RRDBNet
     from restorer.models.manager import ModelManager
     from restorer.models.packaged import realesrgan_x4plus_state
@@ -130,11 +131,11 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
     def run_fast():
         drain(run_tiled(net, image, scale=4, runtime=runtime))  # the app's path; one tile at this size
 
-    peaks = {"loaded": _peak_rss_gb()}
+    peaks = {"loaded": peak_resident_gb()}
     ref_s = _time(run_reference, repeats)
-    peaks["reference"] = _peak_rss_gb()
+    peaks["reference"] = peak_resident_gb()
     app_s = _time(run_fast, repeats)
-    peaks["app_path"] = _peak_rss_gb()
+    peaks["app_path"] = peak_resident_gb()
 
     crop = image[:128, :128]
     alphas = iter(np.linspace(0.05, 0.95, repeats + 1))
@@ -144,41 +145,25 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
         drain(run_tiled(blended, crop, scale=4, runtime=rt, tile=128))
 
     preview_s = _time(preview, repeats)
-    peaks["preview"] = _peak_rss_gb()
+    peaks["preview"] = peak_resident_gb()
     result = {"size": size, "runtime": runtime.label, "backend": backend, "cpu_isa": cpu_isa(),
               "threads": torch.get_num_threads(), "sr_kpx_s": kpx / app_s, "sr_ref_kpx_s": kpx / ref_s,
               "sr_speedup": ref_s / app_s, "preview_latency_s": preview_s}
     result.update(_fast_mode(manager, image, kpx, ref_s, repeats))
-    peaks["fast_mode"] = _peak_rss_gb()
+    peaks["fast_mode"] = peak_resident_gb()
     result.update(_slider(manager))
-    peaks["slider"] = _peak_rss_gb()
+    peaks["slider"] = peak_resident_gb()
     result["cancel_latency_s"] = cancel_latency()
-    peaks["cancel"] = _peak_rss_gb()
+    peaks["cancel"] = peak_resident_gb()
 
     # A photo larger than one tile pays for each tile's context: measured, not hidden.
     large = photo_like(2 * 448 - 64, seed=1)
     tiled_s = _time(lambda: drain(run_tiled(net, large, scale=4, runtime=runtime)), 1)
     result["sr_tiled_kpx_s"] = large.shape[0] * large.shape[1] / 1000 / tiled_s
-    peaks["tiled"] = _peak_rss_gb()
+    peaks["tiled"] = peak_resident_gb()
     result["peak_rss_gb"] = peaks["tiled"]
     result["peak_rss_gb_after"] = {phase: round(value, 2) for phase, value in peaks.items()}
     return result
-
-
-def _peak_rss_gb() -> float:
-    """This process's peak resident memory so far, in GB (it only grows, so each phase's reading
-    shows which phase raised it). Linux carries the launching process's peak across exec, which
-    is small for a shell."""
-    import sys
-
-    try:
-        import resource
-    except ImportError:  # Windows
-        import psutil
-
-        return psutil.Process().memory_info().peak_wset / 1e9
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e9 if sys.platform == "darwin" else peak / 1e6  # bytes on macOS, kB elsewhere
 
 
 def _fast_mode(manager, image: np.ndarray, kpx: float, ref_s: float, repeats: int) -> dict:

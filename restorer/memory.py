@@ -37,6 +37,22 @@ def gib(count: float) -> str:
     return f"{count / 2**30:.1f} GB"
 
 
+def peak_resident_gb() -> float:
+    """This process's peak resident memory so far, in GB (it only grows, so each phase's reading
+    shows which phase raised it). Linux carries the launching process's peak across exec, which
+    is small for a shell."""
+    import sys
+
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 1e9
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e9 if sys.platform == "darwin" else peak / 1e6  # bytes on macOS, kB elsewhere
+
+
 def open_bytes(width: int, height: int) -> int:
     return width * height * OPEN_BYTES_PER_PIXEL
 

@@ -5,10 +5,10 @@ import sys
 
 SCRIPT = """
 import numpy as np
-from restorer.bench import _peak_rss_gb
-before = _peak_rss_gb()
+from restorer.memory import peak_resident_gb
+before = peak_resident_gb()
 block = np.ones(int((before + 0.3) * 1e9 / 8))  # touched, so resident: more than the peak so far
-print(before, _peak_rss_gb(), block[-1])
+print(before, peak_resident_gb(), block[-1])
 """
 
 
