@@ -141,3 +141,36 @@ def test_run_detect_scratches_fills_a_scratch_drawn_on_a_photo(tmp_path):
     before = np.abs(scratched - clean)[line].mean()
     after = np.abs(restored - clean)[line].mean()
     assert after < 0.4 * before  # and it was filled
+
+
+def test_identity_evaluation_decides_auto_strength_on_the_whole_photo_not_the_face_crop():
+    from restorer.evaluation.faces import as_for_whole_photo
+    from restorer.recipe import Recipe
+    from restorer.stages.artifacts import auto_strength
+
+    rng = np.random.default_rng(3)
+    # A calm photo with one grainy corner: a crop of that corner alone would call for more removal.
+    pixels = np.full((256, 256, 3), 0.5, np.float32)
+    pixels[:64, :64] += rng.normal(0, 0.06, (64, 64, 1)).astype(np.float32)
+    photo = Photo(np.clip(pixels, 0, 1))
+    whole, corner = auto_strength(photo)[0], auto_strength(Photo(photo.pixels[:64, :64].copy()))[0]
+    assert whole != corner
+    resolved = as_for_whole_photo(Recipe(), photo)
+    assert resolved.settings("artifacts").strength == whole
+    chosen = Recipe().with_settings("artifacts", strength=7)
+    assert as_for_whole_photo(chosen, photo).settings("artifacts").strength == 7
+    off = Recipe().with_enabled({"upscale"})
+    assert as_for_whole_photo(off, photo) == off
+
+
+def test_identity_is_embedded_from_lightness_so_added_colour_does_not_count():
+    from restorer.colorspace import lab_to_rgb, rgb_to_lab
+    from restorer.evaluation.faces import lightness_u8
+
+    grey = np.repeat(np.linspace(0.2, 0.8, 64, dtype=np.float32)[None, :, None], 3, axis=2).repeat(8, axis=0)
+    lab = rgb_to_lab(grey)
+    lab[..., 1], lab[..., 2] = 25.0, 30.0  # warm skin-like colour at the same L*
+    coloured = np.clip(lab_to_rgb(lab), 0, 1)
+    difference = np.abs(lightness_u8(coloured).astype(int) - lightness_u8(grey).astype(int))
+    assert difference.max() <= 6  # luma follows L* (4 levels apart at most here: the weights differ)
+    assert np.abs(coloured - grey).max() > 0.1  # while the RGB changed a lot

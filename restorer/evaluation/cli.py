@@ -57,6 +57,10 @@ def add_eval_parser(sub) -> None:
     faces.add_argument("--engines", default="retinaface,yunet", help="detectors to score against the labels")
     faces.add_argument("--no-identity", action="store_true", help="score detection only")
     faces.add_argument("--limit", type=int, help="measure identity on at most this many faces")
+    faces.add_argument("--shifts", type=int, default=1,
+                       help="measure each face at this many one-pixel offsets of its crop and average (up to 8)")
+    faces.add_argument("--only", action="append", default=[], metavar="TEXT",
+                       help="measure identity only on photos whose path contains TEXT (repeatable)")
     faces.add_argument("--json", action="store_true")
 
     damage = tasks.add_parser("damage", help="Detect Scratches against damage hand-labelled on real prints")
@@ -167,7 +171,8 @@ def command_eval(args: argparse.Namespace) -> int:
         from restorer.evaluation.faces import evaluate_faces
 
         result = evaluate_faces(args.data, labels=args.labels, engines=tuple(e for e in args.engines.split(",") if e),
-                                identity=not args.no_identity, limit=args.limit)
+                                identity=not args.no_identity, limit=args.limit, shifts=args.shifts,
+                                only=tuple(args.only))
         for name, scores in result.get("detection", {}).items():
             print(f"{name:<11} recall {scores['recall']:.3f}  precision {scores['precision']:.3f}  "
                   f"({scores['matched']} of {scores['labelled']} labelled faces; {scores['found']} found)")
@@ -177,7 +182,8 @@ def command_eval(args: argparse.Namespace) -> int:
                 print(f"  {Path(row['image']).name:<40} on {row['similarity_on']:.3f}  off {row['similarity_off']:.3f}")
             if ident["faces"]:
                 print(f"identity similarity, {ident['faces']} faces: face handling on {ident['identity_similarity_on']:.3f}, "
-                      f"off {ident['identity_similarity_off']:.3f}; better with it on {ident['faces_better_with_handling']}")
+                      f"off {ident['identity_similarity_off']:.3f}; better with it on {ident['faces_better_with_handling']}, "
+                      f"worse {ident['faces_worse_with_handling']}")
         if args.json:
             slim = json.loads(json.dumps(result))
             for scores in slim.get("detection", {}).values():

@@ -6,13 +6,24 @@ at most one label (highest IoU first).
 
 Identity: each face found is restored with a recipe (the default one: artifacts,
 colour, x4 at Look 0.7) on a crop around it, once with face handling on and
-once off. A face-recognition network embeds the face before (the crop enlarged
-x4 by bicubic: what the photo showed) and after; identity similarity is
-1 - the embeddings' distance. The network is dlib's ResNet face descriptor
-(Davis King, released as CC0 / public domain; registry packages dlib-bin and
-face-recognition-models), which calls two faces the same person below a
-distance of 0.6. It is needed only for this evaluation:
+once off. The recipe's `auto` choices are made on the whole photo, as a user's
+run makes them (a crop has no JPEG tables and shows more grain per pixel: auto
+artifact strength on AirmanDad was 22 on the photo and 33 on a face's crop,
+on SchoolKids 47 and 92). A face-recognition network embeds the face before
+(the crop enlarged x4 by bicubic: what the photo showed) and after; identity
+similarity is 1 - the embeddings' distance. Both are embedded in lightness
+only: colour that the colorizer adds to a grey print changes no feature of a
+face, but it moved dlib's embedding by 0.16-0.22 on its own. The network is
+dlib's ResNet face descriptor (Davis King, released as CC0 / public domain;
+registry packages dlib-bin and face-recognition-models), which calls two
+faces the same person below a distance of 0.6. It is needed only for this
+evaluation:
     pip install dlib-bin face-recognition-models
+
+One face's figure is noisy: moving the crop by one pixel moved it by up to
+0.2 on a blindfolded face and by 0.05 on others, and turned the sign of
+on - off on some faces. `shifts` > 1 measures each face at that many one-pixel
+offsets of its crop and averages them.
 """
 
 from __future__ import annotations
@@ -64,7 +75,7 @@ def evaluate_detection(root: Path, labels: dict, engines: tuple[str, ...]) -> di
 
 
 class IdentityEmbedder:
-    """dlib's face descriptor: a 128-number embedding of a face, given its box."""
+    """dlib's face descriptor: a 128-number embedding of a face, given its box, taken on lightness."""
 
     def __init__(self) -> None:
         import importlib.util
@@ -83,22 +94,49 @@ class IdentityEmbedder:
         self.net = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
 
     def __call__(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-        image = np.ascontiguousarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+        image = np.ascontiguousarray(np.repeat(lightness_u8(rgb)[..., None], 3, axis=2))
         x, y, w, h = box
         rect = self._dlib.rectangle(int(x), int(y), int(x + w), int(y + h))
         return np.array(self.net.compute_face_descriptor(image, self.shapes(image, rect)))
 
 
-def _crop(pixels: np.ndarray, face: Face) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+def lightness_u8(rgb: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma of float32 RGB in [0, 1] as uint8 (H, W): the face without the colour added to it."""
+    luma = np.clip(rgb, 0, 1) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return (luma * 255 + 0.5).astype(np.uint8)
+
+
+def _crop(pixels: np.ndarray, face: Face, offset: tuple[int, int] = (0, 0)
+          ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     x, y, w, h = face.box
     height, width = pixels.shape[:2]
-    x0, y0 = max(0, int(x - CROP_MARGIN * w)), max(0, int(y - CROP_MARGIN * h))
-    x1, y1 = min(width, int(x + w + CROP_MARGIN * w)), min(height, int(y + h + CROP_MARGIN * h))
+    dx, dy = offset
+    x0, y0 = max(0, int(x - CROP_MARGIN * w) + dx), max(0, int(y - CROP_MARGIN * h) + dy)
+    x1, y1 = min(width, int(x + w + CROP_MARGIN * w) + dx), min(height, int(y + h + CROP_MARGIN * h) + dy)
     return np.ascontiguousarray(pixels[y0:y1, x0:x1]), (x - x0, y - y0, w, h)
 
 
-def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None) -> dict:
-    """Identity similarity of every face found (up to `limit`), restored with face handling on and off."""
+SHIFTS = ((0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (0, 2), (2, 2), (2, 1))
+
+
+def as_for_whole_photo(recipe, photo):
+    """`recipe` with its `auto` artifact strength made explicit from the whole `photo`.
+
+    A face's crop would otherwise get its own estimate, without the file's JPEG tables and
+    with more grain per pixel than the photo it came from.
+    """
+    if "artifacts" not in recipe.enabled_stages() or recipe.settings("artifacts").strength != "auto":
+        return recipe
+    from restorer.stages.artifacts import auto_strength
+
+    return recipe.with_settings("artifacts", strength=auto_strength(photo)[0])
+
+
+def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None, shifts: int = 1) -> dict:
+    """Identity similarity of every face found (up to `limit`), restored with face handling on and off.
+
+    The stages before the enlargement run once per crop; the enlargement runs with faces on and off.
+    """
     import cv2
 
     from restorer.faces.detect import detect_faces
@@ -106,37 +144,52 @@ def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None) -
     from restorer.pipeline import run_to_end
 
     embed = IdentityEmbedder()
-    scale = recipe.settings("upscale").scale if "upscale" in recipe.enabled_stages() else 1
+    enlarges = "upscale" in recipe.enabled_stages()
+    scale = recipe.settings("upscale").scale if enlarges else 1
     rows = []
     for path in photos:
-        pixels = read_photo(path).float_pixels()
+        photo = read_photo(path)
+        pixels = photo.float_pixels()
+        resolved = as_for_whole_photo(recipe, photo)
+        before_enlarging = resolved.with_enabled(set(resolved.enabled_stages()) - {"upscale"})
         for face in detect_faces(pixels):
             if limit is not None and len(rows) >= limit:
                 break
-            crop, box = _crop(pixels, face)
-            before = cv2.resize(crop, (crop.shape[1] * scale, crop.shape[0] * scale), interpolation=cv2.INTER_CUBIC)
-            big = tuple(v * scale for v in box)
-            reference = embed(before, big)
             row = {"image": str(path), "box": [round(v, 1) for v in face.box]}
-            for label, on in (("on", True), ("off", False)):
-                variant = recipe.with_settings("upscale", faces=on)
-                restored = run_to_end(variant, Photo(crop)).float_pixels()
-                row[f"similarity_{label}"] = float(1.0 - np.linalg.norm(embed(restored, big) - reference))
+            values: dict[str, list[float]] = {"on": [], "off": []}
+            for offset in SHIFTS[: max(1, shifts)]:
+                crop, box = _crop(pixels, face, offset)
+                before = cv2.resize(crop, (crop.shape[1] * scale, crop.shape[0] * scale),
+                                    interpolation=cv2.INTER_CUBIC)
+                big = tuple(v * scale for v in box)
+                reference = embed(before, big)
+                prepared = run_to_end(before_enlarging, Photo(crop)) if before_enlarging.enabled_stages() else Photo(crop)
+                for label, on in (("on", True), ("off", False)):
+                    restored = prepared
+                    if enlarges:
+                        variant = resolved.with_enabled({"upscale"}).with_settings("upscale", faces=on)
+                        restored = run_to_end(variant, prepared)
+                    values[label].append(float(1.0 - np.linalg.norm(embed(restored.float_pixels(), big) - reference)))
+            for label in ("on", "off"):
+                row[f"similarity_{label}"] = float(np.mean(values[label]))
+            if shifts > 1:
+                row["on_minus_off_per_shift"] = [round(a - b, 4) for a, b in zip(values["on"], values["off"])]
             rows.append(row)
-            # A long run (115 min for 49 faces on two AVX2 cores) shows where it is.
+            # A long run (about 2 min a face on two AVX2 cores) shows where it is.
             print(f"face {len(rows)}: {path.name} {row['box']}: identity on {row['similarity_on']:.3f}, "
                   f"off {row['similarity_off']:.3f}", file=sys.stderr, flush=True)
-    summary = {"faces": len(rows)}
+    summary = {"faces": len(rows), "shifts": max(1, shifts)}
     for label in ("on", "off"):
         values = [r[f"similarity_{label}"] for r in rows]
         summary[f"identity_similarity_{label}"] = float(np.mean(values)) if values else None
     summary["faces_better_with_handling"] = sum(r["similarity_on"] > r["similarity_off"] for r in rows)
+    summary["faces_worse_with_handling"] = sum(r["similarity_on"] < r["similarity_off"] for r in rows)
     summary["per_face"] = rows
     return summary
 
 
 def evaluate_faces(data: Path, *, labels: Path | None, engines: tuple[str, ...], identity: bool,
-                   limit: int | None, recipe=None) -> dict:
+                   limit: int | None, recipe=None, shifts: int = 1, only: tuple[str, ...] = ()) -> dict:
     from restorer.imaging import READABLE_SUFFIXES
     from restorer.recipe import Recipe
 
@@ -147,6 +200,8 @@ def evaluate_faces(data: Path, *, labels: Path | None, engines: tuple[str, ...],
         photos = [Path(data) / relative for relative in labelled]
     else:
         photos = sorted(p for p in Path(data).rglob("*") if p.suffix.lower() in READABLE_SUFFIXES)
+    if only:
+        photos = [p for p in photos if any(text in str(p) for text in only)]
     if identity:
-        result["identity"] = evaluate_identity(photos, recipe or Recipe(), limit=limit)
+        result["identity"] = evaluate_identity(photos, recipe or Recipe(), limit=limit, shifts=shifts)
     return result
