@@ -14,9 +14,15 @@ from restorer.recipe import Recipe
 # Bytes per pixel of an open photo: float32 RGB (12), the viewer's 8-bit image (4), and the
 # decoder's own buffer plus the float conversion while reading (up to 15 more).
 OPEN_BYTES_PER_PIXEL = 31
-# A network runs tile by tile: its working set is bounded by the tile, not the photo (measured
-# peaks were 0.9-1.2 GB for ArtifactNet and about 2 GB for RRDBNet at x4 with 448 px tiles).
+# A network runs tile by tile: its working set is bounded by the tile, not the photo. ArtifactNet,
+# ColorNet and InpaintNet peaked at 0.9-1.2 GB; this is their allowance.
 NETWORK_WORKING_SET = 2_000_000_000
+# The enlargement is the exception: x4plus's last layers hold 64-channel feature maps at four times
+# the tile's size, 1.5 GB each for the default 448-px tile with 80 px of context on every side
+# (608 px in, 2432 px out). One such tile with ONNX Runtime peaked 4.2 GB above the loaded model
+# (4.89 GB resident; 3.40 GB with its memory arena off), so about three maps are alive at once.
+ENLARGE_FEATURE_MAPS = 3
+MIN_TILE = 128  # below this the context (80 px a side) costs more compute than the tile itself
 # Results over this many pixels are held as uint16 (6 B/px) instead of float32 (12 B/px).
 FLOAT_RESULT_LIMIT = 16_000_000
 BUDGET_SHARE = 0.85  # of the memory available when asked: leave room for the system and other programs
@@ -72,8 +78,36 @@ def run_bytes(width: int, height: int, recipe: Recipe) -> int:
     # The window keeps each stage's result to re-run only later stages; results are float32.
     kept = width * height * 12 * (1 + len(stages))
     result = ow * oh * (12 if ow * oh <= FLOAT_RESULT_LIMIT else 6) + ow * oh * 4  # + the viewer's image
-    networks = NETWORK_WORKING_SET if any(_uses_network(recipe, s) for s in stages) else 0
+    spare = budget_bytes() - kept - result
+    networks = max([network_working_set(recipe, s, spare) for s in stages if _uses_network(recipe, s)], default=0)
     return kept + result + networks
+
+
+def enlarge_working_set(tile: int) -> int:
+    """Bytes the x4 network needs for one tile of `tile` px (plus its context), beyond photo and result."""
+    from restorer.tiling import SEAMLESS_PAD
+
+    side = (tile + 2 * SEAMLESS_PAD) * 4  # the x4 network's output per tile
+    return max(1_000_000_000, ENLARGE_FEATURE_MAPS * side * side * 64 * 4)  # + the model and runtime
+
+
+def tile_that_fits(tile: int, spare: int) -> int:
+    """The largest tile, at most `tile` and no smaller than MIN_TILE, whose enlargement fits in `spare` bytes.
+
+    Smaller tiles cost only speed (more context is recomputed), so a machine short of memory
+    enlarges in smaller pieces instead of swapping or being refused.
+    """
+    while tile > MIN_TILE and enlarge_working_set(tile) > spare:
+        tile = max(MIN_TILE, tile - 32)
+    return tile
+
+
+def network_working_set(recipe: Recipe, stage: str, spare: int | None = None) -> int:
+    """Bytes a stage's network needs for one tile; the enlargement's at the tile that fits in `spare`."""
+    if stage != "upscale":
+        return NETWORK_WORKING_SET
+    tile = recipe.settings("upscale").tile
+    return enlarge_working_set(tile if spare is None else tile_that_fits(tile, spare))
 
 
 def _uses_network(recipe: Recipe, stage: str) -> bool:
@@ -98,4 +132,4 @@ def describe_run(width: int, height: int, recipe: Recipe) -> tuple[str, str | No
     if need <= budget:
         return text, None
     return text, (f"Restoring this photo to {ow} × {oh} pixels needs about {gib(need)} of memory, but only "
-                  f"{gib(budget)} is free; choose a smaller scale, or close other programs.")
+                  f"{gib(budget)} is free; choose a smaller scale or tile, or close other programs.")
