@@ -1,7 +1,7 @@
-"""CIE Lab <-> sRGB for float32 images, via OpenCV (D65, sRGB transfer curve).
+"""CIE Lab <-> sRGB for float32 images, via OpenCV (D65, sRGB transfer curve), and luma.
 
 Contract: RGB float32 (H, W, 3) in [0, 1] <-> Lab float32 with L in [0, 100]
-and a, b roughly in [-110, 110].
+and a, b roughly in [-110, 110]; `luma` gives float32 (H, W) in [0, 1].
 """
 
 from __future__ import annotations
@@ -16,3 +16,11 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return np.clip(cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_Lab2RGB), 0.0, 1.0)
+
+
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Rec. 601
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma of RGB (H, W, 3): the grey a black-and-white print would show."""
+    return (rgb @ LUMA_WEIGHTS).astype(np.float32)

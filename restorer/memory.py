@@ -77,10 +77,15 @@ def run_bytes(width: int, height: int, recipe: Recipe) -> int:
     ow, oh = output_size(width, height, recipe)
     # The window keeps each stage's result to re-run only later stages; results are float32.
     kept = width * height * 12 * (1 + len(stages))
-    result = ow * oh * (12 if ow * oh <= FLOAT_RESULT_LIMIT else 6) + ow * oh * 4  # + the viewer's image
+    result = result_bytes(ow * oh) + ow * oh * 4  # + the viewer's image
     spare = budget_bytes() - kept - result
     networks = max([network_working_set(recipe, s, spare) for s in stages if _uses_network(recipe, s)], default=0)
     return kept + result + networks
+
+
+def result_bytes(pixels: int) -> int:
+    """Bytes of a result of `pixels` pixels as the pipeline holds it (float32, uint16 when large)."""
+    return pixels * (12 if pixels <= FLOAT_RESULT_LIMIT else 6)
 
 
 def enlarge_working_set(tile: int) -> int:
@@ -102,12 +107,16 @@ def tile_that_fits(tile: int, spare: int) -> int:
     return tile
 
 
-def network_working_set(recipe: Recipe, stage: str, spare: int | None = None) -> int:
+def enlarge_tile(width: int, height: int, tile: int) -> int:
+    """The tile to enlarge a `width` x `height` photo x4 with now: `tile`, or smaller if memory is short."""
+    return tile_that_fits(tile, budget_bytes() - result_bytes(width * height * 16))
+
+
+def network_working_set(recipe: Recipe, stage: str, spare: int) -> int:
     """Bytes a stage's network needs for one tile; the enlargement's at the tile that fits in `spare`."""
     if stage != "upscale":
         return NETWORK_WORKING_SET
-    tile = recipe.settings("upscale").tile
-    return enlarge_working_set(tile if spare is None else tile_that_fits(tile, spare))
+    return enlarge_working_set(tile_that_fits(recipe.settings("upscale").tile, spare))
 
 
 def _uses_network(recipe: Recipe, stage: str) -> bool:

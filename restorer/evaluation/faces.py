@@ -102,8 +102,9 @@ class IdentityEmbedder:
 
 def lightness_u8(rgb: np.ndarray) -> np.ndarray:
     """Rec. 601 luma of float32 RGB in [0, 1] as uint8 (H, W): the face without the colour added to it."""
-    luma = np.clip(rgb, 0, 1) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return (luma * 255 + 0.5).astype(np.uint8)
+    from restorer.colorspace import luma
+
+    return (luma(np.clip(rgb, 0, 1)) * 255 + 0.5).astype(np.uint8)
 
 
 def _crop(pixels: np.ndarray, face: Face, offset: tuple[int, int] = (0, 0)
@@ -144,6 +145,7 @@ def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None, s
     from restorer.pipeline import run_to_end
 
     embed = IdentityEmbedder()
+    offsets = SHIFTS[: max(1, min(shifts, len(SHIFTS)))]
     enlarges = "upscale" in recipe.enabled_stages()
     scale = recipe.settings("upscale").scale if enlarges else 1
     rows = []
@@ -152,12 +154,13 @@ def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None, s
         pixels = photo.float_pixels()
         resolved = as_for_whole_photo(recipe, photo)
         before_enlarging = resolved.with_enabled(set(resolved.enabled_stages()) - {"upscale"})
+        enlarging = {on: resolved.with_enabled({"upscale"}).with_settings("upscale", faces=on) for on in (True, False)}
         for face in detect_faces(pixels):
             if limit is not None and len(rows) >= limit:
                 break
             row = {"image": str(path), "box": [round(v, 1) for v in face.box]}
             values: dict[str, list[float]] = {"on": [], "off": []}
-            for offset in SHIFTS[: max(1, shifts)]:
+            for offset in offsets:
                 crop, box = _crop(pixels, face, offset)
                 before = cv2.resize(crop, (crop.shape[1] * scale, crop.shape[0] * scale),
                                     interpolation=cv2.INTER_CUBIC)
@@ -165,20 +168,17 @@ def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None, s
                 reference = embed(before, big)
                 prepared = run_to_end(before_enlarging, Photo(crop)) if before_enlarging.enabled_stages() else Photo(crop)
                 for label, on in (("on", True), ("off", False)):
-                    restored = prepared
-                    if enlarges:
-                        variant = resolved.with_enabled({"upscale"}).with_settings("upscale", faces=on)
-                        restored = run_to_end(variant, prepared)
+                    restored = run_to_end(enlarging[on], prepared) if enlarges else prepared
                     values[label].append(float(1.0 - np.linalg.norm(embed(restored.float_pixels(), big) - reference)))
             for label in ("on", "off"):
                 row[f"similarity_{label}"] = float(np.mean(values[label]))
-            if shifts > 1:
+            if len(offsets) > 1:
                 row["on_minus_off_per_shift"] = [round(a - b, 4) for a, b in zip(values["on"], values["off"])]
             rows.append(row)
             # A long run (about 2 min a face on two AVX2 cores) shows where it is.
             print(f"face {len(rows)}: {path.name} {row['box']}: identity on {row['similarity_on']:.3f}, "
                   f"off {row['similarity_off']:.3f}", file=sys.stderr, flush=True)
-    summary = {"faces": len(rows), "shifts": max(1, shifts)}
+    summary = {"faces": len(rows), "shifts": len(offsets)}
     for label in ("on", "off"):
         values = [r[f"similarity_{label}"] for r in rows]
         summary[f"identity_similarity_{label}"] = float(np.mean(values)) if values else None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorer.colorspace import luma
 from restorer.tiling import windows
 
 
@@ -152,7 +153,7 @@ def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0, engine: str =
 
 def detect_scratches_classic(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
     """The morphological baseline: top-hat / black-hat lines and specks, filtered by shape and texture."""
-    gray = (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
+    gray = luma(rgb)
     h, w = gray.shape
     short = min(h, w)
     # Scratches stay 1-4 pixels wide whatever the scan resolution, while letters, eyes and

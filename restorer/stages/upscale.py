@@ -126,15 +126,6 @@ def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: Up
         blend_into(out, faithful, (x0, y0, x1, y1), face, net.scale)
 
 
-def tile_for(photo: Photo, settings: UpscaleSettings) -> int:
-    """The recipe's tile, made smaller when one tile's enlargement would not fit in the memory free now."""
-    from restorer.memory import FLOAT_RESULT_LIMIT, budget_bytes, tile_that_fits
-
-    out_pixels = photo.size[0] * photo.size[1] * 16  # the x4 network's result, before any resampling
-    result = out_pixels * (12 if out_pixels <= FLOAT_RESULT_LIMIT else 6)
-    return tile_that_fits(settings.tile, budget_bytes() - result)
-
-
 def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> StageGenerator:
     scale = settings.scale
     if scale == 1 and settings.engine == "lanczos":
@@ -159,7 +150,9 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
             f", alpha {settings.alpha:.2f}"
     if settings.ensemble:
         note += ", self-ensemble of 8"
-    tile = tile_for(photo, settings)
+    from restorer.memory import enlarge_tile
+
+    tile = enlarge_tile(*photo.size, settings.tile)  # smaller when one tile would not fit in the memory free
     if tile != settings.tile:
         note += f", tiles of {tile} px to fit the memory free"
         settings = replace(settings, tile=tile)

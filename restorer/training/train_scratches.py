@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from restorer.colorspace import luma
 from restorer.damage import crack_mask, scratch_mask, speck_mask
 from restorer.models.archs.scratchnet import ScratchNet
 from restorer.training.data import random_scaled_crop, to_nchw
@@ -53,7 +54,7 @@ def paint_catchlights(rng: np.random.Generator, image: np.ndarray) -> None:
 def old_print_look(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     """A colour crop made to look like a scanned old print: grey or toned, faded, a little soft."""
     if rng.random() < 0.75:
-        gray = image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        gray = luma(image)
         tone = np.ones(3, np.float32) if rng.random() < 0.5 else np.array(
             [1.0, rng.uniform(0.85, 0.95), rng.uniform(0.6, 0.8)], np.float32)  # sepia-ish
         image = gray[..., None] * tone
