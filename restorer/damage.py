@@ -84,6 +84,56 @@ def torn_corner_mask(rng: np.random.Generator, height: int, width: int) -> np.nd
     return mask > 0
 
 
+def fold_crack_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A crack where the print was folded: edge to edge, nearly straight, 1-4 px, jagged up close.
+
+    Folds run across the whole print, so the line enters and leaves the crop; the emulsion
+    breaks along it in small zig-zags, sometimes as two close parallel lines, with short
+    flakes off its side.
+    """
+    mask = np.zeros((height, width), np.uint8)
+    side = max(height, width)
+    angle = rng.uniform(0, np.pi)
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    normal = np.array([-direction[1], direction[0]])
+    centre = np.array([width, height]) / 2 + rng.uniform(-0.4, 0.4, 2) * np.array([width, height])
+    steps = np.linspace(-side, side, int(2 * side / 3))
+    wobble = np.cumsum(rng.normal(0, 0.35, steps.size))  # slow drift plus fine jitter
+    wobble = wobble - np.linspace(wobble[0], wobble[-1], steps.size) + rng.normal(0, 0.6, steps.size)
+    thickness = int(rng.integers(1, 5))
+    for offset in (0.0,) if rng.random() < 0.7 else (0.0, float(rng.uniform(3, 8))):
+        points = centre + steps[:, None] * direction + (wobble + offset)[:, None] * normal
+        cv2.polylines(mask, [np.round(points).astype(np.int32)], False, 1, thickness)
+    for _ in range(int(rng.integers(0, 5))):  # flakes: short branches off the line
+        t = rng.uniform(-0.5, 0.5) * side
+        start = centre + t * direction
+        heading = angle + rng.choice([-1, 1]) * rng.uniform(0.4, 1.2)
+        end = start + rng.uniform(4, 18) * np.array([np.cos(heading), np.sin(heading)])
+        cv2.line(mask, tuple(np.round(start).astype(int)), tuple(np.round(end).astype(int)), 1, 1)
+    return mask > 0
+
+
+def tear_band_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A tear across the print: a band of bare paper 4-30 px wide with ragged edges, edge to edge."""
+    side = max(height, width)
+    angle = rng.uniform(0, np.pi)
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    normal = np.array([-direction[1], direction[0]])
+    centre = np.array([width, height]) / 2 + rng.uniform(-0.35, 0.35, 2) * np.array([width, height])
+    steps = np.linspace(-side, side, int(side / 2))
+    half = float(rng.uniform(2, 15))
+    # Each edge wanders on its own: torn paper is ragged at every scale.
+    edges = [np.cumsum(rng.normal(0, 0.8, steps.size)) + rng.normal(0, 0.8, steps.size) for _ in range(2)]
+    edges = [e - e.mean() for e in edges]
+    width_along = half * (1 + 0.5 * np.sin(np.linspace(0, rng.uniform(1, 6), steps.size) + rng.uniform(0, 6)))
+    left = centre + steps[:, None] * direction + (width_along + edges[0])[:, None] * normal
+    right = centre + steps[:, None] * direction - (width_along + edges[1])[:, None] * normal
+    polygon = np.round(np.concatenate([left, right[::-1]])).astype(np.int32)
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(mask, [polygon], 1)
+    return mask > 0
+
+
 def small_blob_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Blobs scaled to a training crop: half-axes 3 px to a fifth of the side, 3-25 % of the area."""
     return _ellipses(rng, height, width, coverage=(0.03, 0.25), smallest=3, side_fraction=5)

@@ -64,7 +64,7 @@ def test_the_model_detector_tiles_cover_the_whole_photo(monkeypatch):
 
     rgb = np.random.default_rng(2).random((150, 203, 3)).astype(np.float32)
     found = scratches.detect_scratches_model(rgb, bright_red_is_damage, Runtime("cpu", None), grow=0)
-    expected = rgb[..., 0] > 0.5
+    expected = scratches.drop_print_edges(rgb[..., 0] > 0.5)  # one pass, the same edge rule
     assert len(shapes) == 12 and np.array_equal(found, expected)
 
 
@@ -78,3 +78,98 @@ def test_proposal_growth_widens_real_marks_by_two_pixels_and_tiny_ones_by_one():
     assert grown[10, 9:12].all() and not grown[10, 8] and not grown[8, 10]  # one pixel around the tiny mark
     assert grown[18, 30:40].all() and grown[22, 30:40].all() and not grown[17, 35]  # two around the scratch
     assert np.array_equal(grow_proposal(found, 0), found)
+
+
+def _touches(mask: np.ndarray) -> set[str]:
+    return {side for side, edge in (("top", mask[0]), ("bottom", mask[-1]), ("left", mask[:, 0]),
+                                    ("right", mask[:, -1])) if edge.any()}
+
+
+def test_fold_cracks_and_torn_bands_run_edge_to_edge_at_their_own_widths():
+    from restorer.damage import fold_crack_mask, tear_band_mask
+
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        crack = fold_crack_mask(rng, 160, 160)
+        band = tear_band_mask(rng, 160, 160)
+        # A fold crosses the whole print, so it leaves the crop on two sides (a corner counts twice).
+        assert len(_touches(crack)) >= 2 and len(_touches(band)) >= 2
+        # Thin: the crack's area is about its length times 1-4 px (two lines at most, plus flakes).
+        assert crack.sum() < 160 * 1.5 * 10
+        # A band is at least 4 px across: an opening by a 3x3 square leaves most of it.
+        opened = cv2.morphologyEx(band.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+        assert opened.sum() > 0.7 * band.sum()
+
+
+def test_signs_and_fabric_are_painted_but_never_marked_as_damage(monkeypatch):
+    from restorer.training import train_scratches
+
+    photo = np.full((160, 160, 3), 128, np.uint8)
+    for seed in range(6):
+        image = photo.astype(np.float32) / 255
+        rng = np.random.default_rng(seed)
+        train_scratches.paint_signage(rng, image)
+        train_scratches.paint_fabric(rng, image)
+        assert np.abs(image - 128 / 255).max() > 0.1
+    # With every damage layer empty, paint_damage draws look-alikes only, and nothing is marked.
+    monkeypatch.setattr(train_scratches, "_damage_layer", lambda rng, h, w: (
+        np.zeros((h, w), bool), np.zeros((h, w), np.float32), 1.0, "scratch"))
+    for seed in range(20):
+        _, mask = train_scratches.paint_damage(np.random.default_rng(seed), photo)
+        assert not mask.any()
+    kinds = dict(train_scratches.DAMAGE_KINDS)
+    assert {"fold", "band"} <= set(kinds) and abs(sum(kinds.values()) - 1) < 1e-9
+
+
+def test_eval_damage_scores_a_candidate_weights_file_against_painted_labels(tmp_path):
+    """`restorer eval damage --weights` scores the given ScratchNet: one that marks every pixel
+    finds all the damage at the damage's share of precision; one that marks none finds nothing."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from restorer.evaluation.damage import evaluate_damage
+    from restorer.models.archs.scratchnet import ScratchNet
+
+    photo = np.full((64, 64, 3), 120, np.uint8)
+    cv2.imwrite(str(tmp_path / "print.png"), photo)
+    label = np.zeros((64, 64), np.uint8)
+    label[10:12, 5:60] = 255  # the scratch
+    label[40:, :] = 128  # not labelled: left out of the scores
+    cv2.imwrite(str(tmp_path / "print_mask.png"), label)
+    (tmp_path / "labels.json").write_text(json.dumps({"masks": {"print.png": "print_mask.png"}}))
+    results = {}
+    for name, bias in (("everything", 20.0), ("nothing", -20.0)):
+        net = ScratchNet(4)
+        with torch.no_grad():
+            for parameter in net.parameters():
+                parameter.zero_()
+            net.out.bias.fill_(bias)
+        save_file({k: v.half() for k, v in net.state_dict().items()}, str(tmp_path / f"{name}.safetensors"))
+        results[name] = evaluate_damage(tmp_path, tmp_path / "labels.json", weights=tmp_path / f"{name}.safetensors")
+    damaged, labelled = 2 * 55, 40 * 64
+    assert results["everything"]["recall"] == 1.0
+    assert results["everything"]["precision"] == pytest.approx(damaged / labelled)
+    assert results["nothing"]["recall"] == 0.0 and results["nothing"]["precision"] is None
+
+
+def test_marks_along_the_print_edge_are_dropped_but_a_torn_corner_stays():
+    from restorer.stages.scratches import drop_print_edges
+
+    found = np.zeros((200, 300), bool)
+    found[196:199, 10:290] = True  # the print's own bottom edge, inside the outer 3 % (6 px)
+    found[100, 50:250] = True  # a scratch across the middle
+    found[:40, 260:] = np.tri(40, 40, dtype=bool)[:, ::-1]  # a torn corner reaching 40 px in
+    kept = drop_print_edges(found)
+    assert not kept[196:199].any()
+    assert kept[100, 50:250].all()
+    assert kept[:40, 260:].sum() == found[:40, 260:].sum()
+
+
+def test_a_dust_speck_near_the_edge_is_kept():
+    from restorer.stages.scratches import drop_print_edges
+
+    found = np.zeros((200, 300), bool)
+    found[2:4, 150:152] = True  # a speck inside the 6-px band, smaller than the band
+    assert drop_print_edges(found)[2:4, 150:152].all()

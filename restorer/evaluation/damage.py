@@ -29,17 +29,34 @@ def _ratios(tp: int, fp: int, fn: int) -> dict:
             "iou": tp / (tp + fp + fn) if tp + fp + fn else None}
 
 
-def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sensitivity: float = 1.0) -> dict:
+def candidate_detector(weights: Path):
+    """detect(rgb, sensitivity=...) for a ScratchNet weights file other than the bundled one (a training candidate)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from restorer.models.archs.scratchnet import from_state_dict
+    from restorer.models.precision import choose_runtime
+    from restorer.stages.scratches import detect_scratches_model
+
+    runtime = choose_runtime()
+    net = from_state_dict(load_file(str(weights))).to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
+    return lambda rgb, sensitivity=1.0: detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity)
+
+
+def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sensitivity: float = 1.0,
+                    weights: Path | None = None) -> dict:
     from restorer.evaluation.datasets import eval_images
     from restorer.imaging import read_photo
     from restorer.stages.scratches import detect_scratches
+
+    detect = candidate_detector(weights) if weights is not None else detect_scratches
 
     doc = json.loads(Path(labels).read_text(encoding="utf-8"))
     totals = {"tp": 0, "fp": 0, "fn": 0}
     rows = []
     for relative, mask_name in doc["masks"].items():
         label = cv2.imread(str(Path(labels).parent / mask_name), cv2.IMREAD_GRAYSCALE)
-        proposal = detect_scratches(read_photo(Path(data) / relative).float_pixels(), sensitivity=sensitivity)
+        proposal = detect(read_photo(Path(data) / relative).float_pixels(), sensitivity=sensitivity)
         counts = score(proposal, label)
         for key in totals:
             totals[key] += counts[key]
@@ -48,7 +65,7 @@ def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sens
     result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity, **_ratios(**totals),
               "per_image": rows}
     for folder in clean:
-        fractions = [float(detect_scratches(image.astype(np.float32) / 255.0, sensitivity=sensitivity).mean())
+        fractions = [float(detect(image.astype(np.float32) / 255.0, sensitivity=sensitivity).mean())
                      for _, image in eval_images(folder)]
         result[f"clean_{Path(folder).name}_marked"] = float(np.mean(fractions))
         result[f"clean_{Path(folder).name}_worst"] = float(np.max(fractions))

@@ -33,7 +33,7 @@ import torch
 from torch.nn import functional as F
 
 from restorer.colorspace import luma
-from restorer.damage import crack_mask, scratch_mask, speck_mask
+from restorer.damage import crack_mask, fold_crack_mask, scratch_mask, speck_mask, tear_band_mask
 from restorer.models.archs.scratchnet import ScratchNet
 from restorer.training.data import random_scaled_crop, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
@@ -86,17 +86,78 @@ def paint_look_alikes(rng: np.random.Generator, image: np.ndarray) -> None:
         image[region] = colour + rng.normal(0, 0.01, image[region].shape).astype(np.float32)
     if rng.random() < 0.25:
         paint_catchlights(rng, image)
+    if rng.random() < 0.2:
+        paint_signage(rng, image)
+    if rng.random() < 0.25:
+        paint_fabric(rng, image)
+
+
+def paint_signage(rng: np.random.Generator, image: np.ndarray) -> None:
+    """A shop sign in place: a plain board with large block capitals, light on dark or dark on light.
+
+    Version 2 marked the bright strokes of painted letters as scratches (old_photos' cobbler's shop).
+    """
+    h, w = image.shape[:2]
+    x0, y0 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
+    x1, y1 = int(rng.integers(x0 + w // 4, w + 1)), int(rng.integers(y0 + h // 6, h + 1))
+    board, ink = (rng.uniform(0.0, 0.3), rng.uniform(0.75, 1.0)) if rng.random() < 0.5 else \
+        (rng.uniform(0.6, 0.95), rng.uniform(0.0, 0.25))
+    image[y0:y1, x0:x1] = board
+    letters = np.zeros((h, w), np.uint8)
+    word = "".join(chr(int(c)) for c in rng.integers(65, 91, size=int(rng.integers(2, 7))))
+    scale = float(rng.uniform(0.8, 2.5))
+    cv2.putText(letters, word, (x0 + int(rng.integers(0, 10)), min(h - 2, y0 + int(30 * scale))),
+                cv2.FONT_HERSHEY_SIMPLEX if rng.random() < 0.5 else cv2.FONT_HERSHEY_DUPLEX, scale, 255,
+                int(rng.integers(1, 6)), cv2.LINE_AA)
+    alpha = letters.astype(np.float32)[..., None] / 255.0
+    image[...] = image * (1 - alpha) + ink * alpha
+
+
+def paint_fabric(rng: np.random.Generator, image: np.ndarray) -> None:
+    """Stripes or checks over an ellipse of the crop in place, like a patterned dress or suit.
+
+    Thin regular lines are not scratches; version 2 marked the checked dress in old_photos' Irish print.
+    """
+    h, w = image.shape[:2]
+    region = np.zeros((h, w), np.float32)
+    cv2.ellipse(region, (int(rng.integers(0, w)), int(rng.integers(0, h))),
+                (int(rng.integers(w // 8, w // 2)), int(rng.integers(h // 8, h // 2))), float(rng.uniform(0, 180)),
+                0, 360, 1.0, -1)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    period, angle = float(rng.uniform(3, 10)), float(rng.uniform(0, np.pi))
+    duty = float(rng.uniform(0.15, 0.5))
+    along = (xx * np.cos(angle) + yy * np.sin(angle)) / period
+    pattern = ((along - np.floor(along)) < duty).astype(np.float32)
+    if rng.random() < 0.5:  # checks: a second set of lines across the first
+        across = (-xx * np.sin(angle) + yy * np.cos(angle)) / period
+        pattern = np.maximum(pattern, ((across - np.floor(across)) < duty).astype(np.float32))
+    pattern = cv2.GaussianBlur(pattern, (0, 0), 0.6)
+    contrast = float(rng.uniform(0.15, 0.5)) * (1 if rng.random() < 0.5 else -1)
+    image[...] = np.clip(image + (contrast * pattern * region)[..., None], 0, 1)
+
+
+# (kind, probability) of one damage layer. Version 3 added the fold crack (edge to edge, nearly
+# straight, the commonest crack on real prints: old_photos' Irish and cobbler's prints) and the
+# torn band of bare paper, which the earlier kinds (short zig-zag cracks, torn corners) never drew.
+DAMAGE_KINDS = (("scratch", 0.25), ("crack", 0.15), ("fold", 0.2), ("speck", 0.15), ("tear", 0.05),
+                ("band", 0.1), ("emulsion", 0.1))
+_PAPER_SHOWS = ("tear", "crack", "emulsion", "fold", "band")  # bare paper: mostly bright, often a dark rim
 
 
 def _damage_layer(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray, float, str]:
     """(bool damage mask, float alpha, value, kind) for one kind of damage."""
-    kind = str(rng.choice(["scratch", "crack", "speck", "tear", "emulsion"], p=[0.35, 0.25, 0.2, 0.1, 0.1]))
+    kinds, weights = zip(*DAMAGE_KINDS)
+    kind = str(rng.choice(kinds, p=weights))
     if kind == "scratch":
         part = scratch_mask(rng, h, w)
         if rng.random() < 0.5:  # real scratches are mostly hairline
             part = cv2.erode(part.astype(np.uint8), np.ones((2, 2), np.uint8)) > 0 if part.sum() > 50 else part
     elif kind == "crack":
         part = crack_mask(rng, h, w)
+    elif kind == "fold":
+        part = fold_crack_mask(rng, h, w)
+    elif kind == "band":
+        part = tear_band_mask(rng, h, w)
     elif kind == "speck":
         part = speck_mask(rng, h, w)
     elif kind == "tear":  # a ragged piece of white paper showing through, sometimes at the crop's edge
@@ -108,9 +169,11 @@ def _damage_layer(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray,
 
         part = small_blob_mask(rng, h, w)
         part = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
-    bright = rng.random() < (0.9 if kind in ("tear", "crack", "emulsion") else 0.65)
+    bright = rng.random() < (0.9 if kind in _PAPER_SHOWS else 0.65)
     value = float(rng.uniform(0.8, 1.0) if bright else rng.uniform(0.0, 0.2))
-    opacity = float(rng.uniform(0.6, 1.0) if kind in ("tear", "crack") else rng.uniform(0.4, 1.0))
+    opacity = float(rng.uniform(0.6, 1.0) if kind in ("tear", "crack", "fold", "band") else rng.uniform(0.4, 1.0))
+    if kind == "fold" and rng.random() < 0.4:  # a crease, not yet a crack: a faint light line
+        opacity = float(rng.uniform(0.2, 0.6))
     alpha = part.astype(np.float32) * opacity
     if rng.random() < 0.6:
         alpha = cv2.GaussianBlur(alpha, (0, 0), float(rng.uniform(0.4, 1.0)))
@@ -130,7 +193,13 @@ def paint_damage(rng: np.random.Generator, crop: np.ndarray) -> tuple[np.ndarray
     if rng.random() < 0.65:
         for _ in range(int(rng.integers(1, 4))):
             part, alpha, value, kind = _damage_layer(rng, h, w)
-            if kind in ("crack", "tear", "emulsion") and rng.random() < 0.5:
+            if kind == "fold" and rng.random() < 0.5:
+                # A fold is a ridge: its light line has a shadow along one side, a pixel or two off.
+                dy, dx = (int(v) for v in rng.integers(-2, 3, size=2))
+                shadow = np.roll(part, (dy, dx), axis=(0, 1)) & ~part
+                image = image * (1 - float(rng.uniform(0.2, 0.6)) * shadow[..., None])
+                part = part | shadow
+            elif kind in _PAPER_SHOWS and rng.random() < 0.5:
                 rim = (cv2.dilate(part.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & ~part
                 shade = float(rng.uniform(0.0, 0.35))
                 image = image * (1 - 0.6 * rim[..., None]) + shade * 0.6 * rim[..., None]
@@ -157,8 +226,8 @@ def make_batch(rng, images, batch: int, size: int):
     return to_nchw(crops), torch.from_numpy(np.stack(masks)[:, None].astype(np.float32))
 
 
-def detection_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(4.0, device=logits.device))
+def detection_loss(logits: torch.Tensor, target: torch.Tensor, pos_weight: float = 4.0) -> torch.Tensor:
+    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(pos_weight, device=logits.device))
     prob = torch.sigmoid(logits)
     dice = 1 - (2 * (prob * target).sum() + 1) / (prob.sum() + target.sum() + 1)
     return bce + 0.5 * dice
@@ -169,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
     add_common_arguments(parser, iters=4000, batch=12, lr=1e-3)
     parser.add_argument("--size", type=int, default=160)
     parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--pos-weight", type=float, default=4.0,
+                        help="weight of damaged pixels in the cross-entropy (lower: fewer false alarms)")
     args = parser.parse_args(argv)
 
     rng, images, device = prepare(args)
@@ -181,7 +252,8 @@ def main(argv: list[str] | None = None) -> None:
         image, target = make_batch(rng, images, args.batch, args.size)
         with training_autocast(device):
             logits = net(image.to(device).contiguous(memory_format=torch.channels_last))
-        trainer.step(step, detection_loss(logits.float(), target.to(device)), {"width": str(args.width)})
+        trainer.step(step, detection_loss(logits.float(), target.to(device), args.pos_weight),
+                     {"width": str(args.width)})
     trainer.close()
 
 
