@@ -2,25 +2,28 @@
 
 Photos from ../shared/data/train, made to look like scanned old prints (grey
 or toned, faded, soft), get synthetic damage painted in with restorer.damage:
-hairline scratches, branching cracks and tears of white paper (often with a
-darker rim where the emulsion curled), lifted emulsion, dust specks bright and
-dark, at random opacity with soft edges, over paper texture, then grain and
-JPEG on top, so the damage looks scanned rather than drawn. A third of the
-crops stay undamaged. Look-alikes are painted and never marked: lettering and
-handwriting, a print's own white border, eyes with catchlights (a bright dot in
-a dark iris, like a dust speck); hair, wires and sparkling water come with the
-photos. The target is the damage mask; loss is binary cross-entropy with extra
-weight on the rare damaged pixels, plus a soft Dice term so thin lines are not
-traded away.
+hairline scratches, branching cracks, fold cracks running edge to edge (a light
+line with a shadow along one side, or only a faint crease), torn bands and
+corners of bare paper (often with a darker rim where the emulsion curled),
+lifted emulsion, dust specks bright and dark, at random opacity with soft
+edges, over paper texture, then grain and JPEG on top, so the damage looks
+scanned rather than drawn. A third of the crops stay undamaged. Look-alikes are
+painted and never marked: lettering and handwriting, shop signs in large
+capitals, striped and checked fabric, a print's own white border, eyes with
+catchlights (a bright dot in a dark iris, like a dust speck); hair, wires and
+sparkling water come with the photos. The target is the damage mask; loss is
+binary cross-entropy with extra weight on the rare damaged pixels
+(`--pos-weight`), plus a soft Dice term so thin lines are not traded away.
 
-The second version (`--init` the first, 2,500 more iterations with this data) was
-measured against damage hand-labelled on real prints (`restorer eval damage`).
+Each version starts from the one before, and the painter grew between them, so
+weights/MANIFEST.md names the commit whose script made each. Scored against
+damage hand-labelled on real prints with `restorer eval damage` (`--weights`
+scores a candidate file).
 
-Usage (the commands recorded in weights/MANIFEST.md):
+Usage (v3, the bundled file; the same command again continues a run cut short by --minutes):
     python -m restorer.training.train_scratches --data ../shared/data/train \
-        --iters 2500 --out /tmp/scratchnet_v1.safetensors   (the first version, simpler damage)
-    python -m restorer.training.train_scratches --data ../shared/data/train \
-        --init /tmp/scratchnet_v1.safetensors --iters 2500 --lr 5e-4 --seed 1 --out weights/scratchnet.safetensors
+        --init /tmp/scratchnet_v2.safetensors --iters 4000 --lr 5e-4 --seed 3 --pos-weight 2 \
+        --minutes 80 --out weights/scratchnet.safetensors
 """
 
 from __future__ import annotations
