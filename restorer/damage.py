@@ -84,6 +84,19 @@ def torn_corner_mask(rng: np.random.Generator, height: int, width: int) -> np.nd
     return mask > 0
 
 
+def _line_across(rng: np.random.Generator, height: int, width: int, *, spread: float):
+    """(centre, unit direction, unit normal, angle) of a random straight line through the crop.
+
+    The centre lies within `spread` of the crop's size from its middle, so a line drawn one long
+    side each way from it leaves the crop on two sides.
+    """
+    angle = float(rng.uniform(0, np.pi))
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    normal = np.array([-direction[1], direction[0]])
+    size = np.array([width, height])
+    return size / 2 + rng.uniform(-spread, spread, 2) * size, direction, normal, angle
+
+
 def fold_crack_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """A crack where the print was folded: edge to edge, nearly straight, 1-4 px, jagged up close.
 
@@ -93,10 +106,7 @@ def fold_crack_mask(rng: np.random.Generator, height: int, width: int) -> np.nda
     """
     mask = np.zeros((height, width), np.uint8)
     side = max(height, width)
-    angle = rng.uniform(0, np.pi)
-    direction = np.array([np.cos(angle), np.sin(angle)])
-    normal = np.array([-direction[1], direction[0]])
-    centre = np.array([width, height]) / 2 + rng.uniform(-0.4, 0.4, 2) * np.array([width, height])
+    centre, direction, normal, angle = _line_across(rng, height, width, spread=0.4)
     steps = np.linspace(-side, side, int(2 * side / 3))
     wobble = np.cumsum(rng.normal(0, 0.35, steps.size))  # slow drift plus fine jitter
     wobble = wobble - np.linspace(wobble[0], wobble[-1], steps.size) + rng.normal(0, 0.6, steps.size)
@@ -116,10 +126,7 @@ def fold_crack_mask(rng: np.random.Generator, height: int, width: int) -> np.nda
 def tear_band_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """A tear across the print: a band of bare paper 4-30 px wide with ragged edges, edge to edge."""
     side = max(height, width)
-    angle = rng.uniform(0, np.pi)
-    direction = np.array([np.cos(angle), np.sin(angle)])
-    normal = np.array([-direction[1], direction[0]])
-    centre = np.array([width, height]) / 2 + rng.uniform(-0.35, 0.35, 2) * np.array([width, height])
+    centre, direction, normal, _ = _line_across(rng, height, width, spread=0.35)
     steps = np.linspace(-side, side, int(side / 2))
     half = float(rng.uniform(2, 15))
     # Each edge wanders on its own: torn paper is ragged at every scale.

@@ -31,15 +31,13 @@ def _ratios(tp: int, fp: int, fn: int) -> dict:
 
 def candidate_detector(weights: Path):
     """detect(rgb, sensitivity=...) for a ScratchNet weights file other than the bundled one (a training candidate)."""
-    import torch
-    from safetensors.torch import load_file
-
-    from restorer.models.archs.scratchnet import from_state_dict
+    from restorer.models.archs import scratchnet
+    from restorer.models.manager import network_from_file
     from restorer.models.precision import choose_runtime
     from restorer.stages.scratches import detect_scratches_model
 
     runtime = choose_runtime()
-    net = from_state_dict(load_file(str(weights))).to(torch.device(runtime.device)).to(memory_format=torch.channels_last)
+    net = network_from_file(scratchnet, weights, runtime, channels_last=True)
     return lambda rgb, sensitivity=1.0: detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity)
 
 

@@ -164,16 +164,11 @@ class ModelManager:
 
     def _bundled_network(self, model_id: str, arch, precision: str, channels_last: bool):
         """(network, runtime) for a bundled weights file, built once per runtime and cached."""
-        import torch
-        from safetensors.torch import load_file
-
         runtime = choose_runtime(self.device, precision)
         with self._lock:
             cached = self._bundled.get(model_id)
             if cached is None or cached[1] != runtime:
-                net = arch.from_state_dict(load_file(str(bundled_weights(model_id)))).to(torch.device(runtime.device))
-                if channels_last:
-                    net = net.to(memory_format=torch.channels_last)
+                net = network_from_file(arch, bundled_weights(model_id), runtime, channels_last=channels_last)
                 self._bundled[model_id] = cached = (net, runtime)
             return cached
 
@@ -241,6 +236,19 @@ class ModelManager:
                 net = net.to(torch.device(runtime.device))
                 self._custom[(path, runtime)] = _fuse(net) if runtime.fused else net.to(memory_format=torch.channels_last)
             return self._custom[(path, runtime)], runtime
+
+
+def network_from_file(arch, path: Path, runtime: Runtime, *, channels_last: bool):
+    """One of our architectures (a module with from_state_dict) built from a safetensors file on runtime's device.
+
+    No checksum: the caller vouches for the file (the bundled ones are checked by the catalog;
+    `restorer eval damage --weights` scores a training candidate).
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    net = arch.from_state_dict(load_file(str(path))).to(torch.device(runtime.device))
+    return net.to(memory_format=torch.channels_last) if channels_last else net
 
 
 def _with_fusion(runtime: Runtime) -> Runtime:
