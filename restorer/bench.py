@@ -11,6 +11,9 @@ our paths and a plain reference, measured back to back, is what we track.
   reference (`fast_speedup`), and how close it comes to the exact result at the
   default Look on photo crops, beside plain bicubic enlargement
   (`fast_psnr_vs_exact`, `bicubic_psnr_vs_exact`, dB).
+- Int8: the integer engine (`--precision int8`) against the same reference
+  (`int8_speedup`), and its agreement with full precision at the default Look
+  on the same photo crops (`int8_psnr_vs_fp32`, dB).
 - The slider: a new alpha to an enlarged 128x128 crop with the exact blend
   (`preview_latency_s`); for a 512x512 view of a photo shown whole, the slider
   moving to FastSR's preview on screen (`preview_feedback_s`) and stopping to the
@@ -151,6 +154,8 @@ def measure(size: int = 128, repeats: int = 3) -> dict:
               "sr_speedup": ref_s / app_s, "preview_latency_s": preview_s}
     result.update(_fast_mode(manager, image, kpx, ref_s, repeats))
     peaks["fast_mode"] = peak_resident_gb()
+    result.update(_int8_mode(manager, image, kpx, ref_s, repeats))
+    peaks["int8"] = peak_resident_gb()
     result.update(_slider(manager))
     peaks["slider"] = peak_resident_gb()
     result["cancel_latency_s"] = cancel_latency()
@@ -194,6 +199,31 @@ def _fast_mode(manager, image: np.ndarray, kpx: float, ref_s: float, repeats: in
             "fast_psnr_vs_exact": float(np.mean(fast_db)), "bicubic_psnr_vs_exact": float(np.mean(bicubic_db))}
 
 
+def _int8_mode(manager, image: np.ndarray, kpx: float, ref_s: float, repeats: int) -> dict:
+    """The int8 engine (`--precision int8`): its speed against the reference, and its distance from the
+    full-precision blend at the default Look on photo crops (the engine choice asks 45 dB)."""
+    from restorer.errors import ModelUnavailable
+    from restorer.models.manager import ModelManager
+    from restorer.stages import drain
+    from restorer.tiling import run_tiled
+
+    own = ModelManager("cpu")  # its own: one manager keeps one non-torch engine at a time
+    try:
+        net, rt = own.sr_network(1.0, "int8")
+    except (ModelUnavailable, ValueError) as exc:
+        return {"int8_speedup": None, "int8_psnr_vs_fp32": None, "int8_note": str(exc)}
+    int8_s = _time(lambda: drain(run_tiled(net, image, scale=4, runtime=rt)), repeats)
+    net, rt = own.sr_network(DEFAULT_ALPHA, "int8")
+    exact, ert = manager.sr_network(DEFAULT_ALPHA)
+    agreement = []
+    for crop in _example_crops():
+        truth = drain(run_tiled(exact, crop, scale=4, runtime=ert, out_dtype=np.float32))
+        got = drain(run_tiled(net, crop, scale=4, runtime=rt, out_dtype=np.float32))
+        agreement.append(_psnr(got, truth))
+    return {"int8_kpx_s": kpx / int8_s, "int8_speedup": ref_s / int8_s,
+            "int8_psnr_vs_fp32": float(np.mean(agreement))}
+
+
 def _slider(manager) -> dict:
     """A 512x512 view of a 1024x1024 photo shown whole: slider move -> FastSR preview; stop -> exact view."""
     from dataclasses import replace
@@ -229,6 +259,9 @@ def command_bench(args: argparse.Namespace) -> int:
         print(f"  fast mode (FastSR): {result['fast_kpx_s']:.1f} kpx/s, {result['fast_speedup']:.1f}x the reference; "
               f"{result['fast_psnr_vs_exact']:.2f} dB from the exact result (bicubic "
               f"{result['bicubic_psnr_vs_exact']:.2f} dB)")
+    if result.get("int8_speedup") is not None:
+        print(f"  int8 (--precision int8): {result['int8_kpx_s']:.1f} kpx/s, {result['int8_speedup']:.2f}x the "
+              f"reference; {result['int8_psnr_vs_fp32']:.1f} dB from full precision")
     print(f"  preview latency (new alpha -> 128x128 enlarged, exact): {result['preview_latency_s']:.2f} s")
     for key, label in (("preview_feedback_s", "slider move -> FastSR preview of a 512x512 view"),
                        ("preview_exact_s", "slider stop -> exact blend of the same view")):

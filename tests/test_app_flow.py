@@ -69,6 +69,25 @@ def test_recipe_panel_edits_reach_the_session(qtbot):
         app.shutdown()
 
 
+def test_int8_choice_reaches_the_recipe_and_gives_back_the_recipes_own_precision(qtbot):
+    app = Application()
+    qtbot.addWidget(app.window)
+    try:
+        app.set_recipe(Recipe().with_settings("upscale", precision="fp32"))
+        panel = app.window.panel
+        assert not panel.upscale_int8.isChecked() and panel.upscale_int8.isEnabled()
+        panel.upscale_int8.setChecked(True)
+        assert app.session.recipe.settings("upscale").precision == "int8"
+        panel.upscale_int8.setChecked(False)
+        assert app.session.recipe.settings("upscale").precision == "auto"  # int8 undone, not a stale fp32 guess
+        panel.upscale_quality.setCurrentIndex(panel.upscale_quality.findData("fast"))
+        assert not panel.upscale_int8.isEnabled()  # the compact network has no int8 path
+        app.set_recipe(Recipe().with_settings("upscale", precision="int8"))
+        assert panel.upscale_int8.isChecked()
+    finally:
+        app.shutdown()
+
+
 def test_alpha_slider_previews_the_visible_crop(qtbot, tmp_path):
     source = save_rgb(tmp_path / "wide.png", gradient_photo(400, 300))
     app = Application()

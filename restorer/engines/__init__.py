@@ -7,7 +7,8 @@ callable with the network's image contract: RGB (N, 3, H, W) float32 in
 - torch fp32, channels-last (always available; the reference everything else is checked against);
 - torch bf16 with fused oneDNN kernels (CPUs with AMX or AVX512-BF16);
 - torch on CUDA or Apple's MPS, when present;
-- ONNX Runtime on the CPU (the graph exported once, new blends swapped into its weights).
+- ONNX Runtime on the CPU (the graph exported once, new blends swapped into its weights);
+- ONNX Runtime in int8 (restorer.engines.int8: integer convolutions, calibrated ranges).
 
 `select.best_engine` measures the candidates once on this machine (speed, and the
 output's PSNR against torch fp32, which must stay above TOLERANCE_DB so eval

@@ -70,7 +70,6 @@ class OnnxRRDB:
         self._session = None
 
     def load(self, state: dict) -> None:
-        import onnxruntime as ort
         from onnx import numpy_helper
 
         names = {init.name for init in self._model.graph.initializer}
@@ -81,6 +80,11 @@ class OnnxRRDB:
             if init.name in state:
                 array = state[init.name].detach().float().cpu().numpy()
                 self._model.graph.initializer[index].CopyFrom(numpy_helper.from_array(array, init.name))
+        self._start_session(self._model)
+
+    def _start_session(self, model) -> None:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         if self._threads:
             options.intra_op_num_threads = self._threads
@@ -91,7 +95,7 @@ class OnnxRRDB:
         # edge tiles differ) grew it for good, 0.9 -> 2.85 GB after six shapes of x4plus, and an
         # identity evaluation over face crops grew past 12 GB.
         options.enable_cpu_mem_arena = True
-        self._session = ort.InferenceSession(self._model.SerializeToString(), options,
+        self._session = ort.InferenceSession(model.SerializeToString(), options,
                                              providers=["CPUExecutionProvider"])
 
     def __call__(self, x, cancel=None):

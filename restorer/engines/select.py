@@ -98,14 +98,18 @@ def candidates(device: str) -> list[str]:
         names.append("torch-bf16-fused")
     if onnx_engine.available()[0]:
         names.append("onnxruntime")
+        names.append("onnxruntime-int8")
     # ncnn on the CPU is not a candidate: it was the fastest here by 15 %, but a 256-pixel input
     # peaked at 3.6 GB against ONNX Runtime's 1.7 GB, and the app's 608-pixel tiles (448 + context)
     # drove a bench into the out-of-memory killer at 18 GB. It stays for Vulkan and RESTORER_ENGINE=ncnn.
     return names
 
 
-def build(name: str, state: dict, hyper: dict):
-    """A callable network for engine `name` from an fp32 state dict: RGB (N,3,H,W) -> (N,3,sH,sW)."""
+def build(name: str, state: dict, hyper: dict, alpha: float = 1.0):
+    """A callable network for engine `name` from an fp32 state dict: RGB (N,3,H,W) -> (N,3,sH,sW).
+
+    `alpha` is the Look blend `state` was made at; only the int8 engine uses it (its activation ranges).
+    """
     import torch
 
     from restorer.models.archs.rrdbnet import RRDBNet
@@ -128,6 +132,13 @@ def build(name: str, state: dict, hyper: dict):
 
         net = OnnxRRDB(hyper, cache_dir() / "engines")
         net.load(state)
+        return net
+    if name == "onnxruntime-int8":
+        from restorer.engines.int8 import OnnxInt8RRDB, bundled_table
+        from restorer.paths import cache_dir
+
+        net = OnnxInt8RRDB(hyper, cache_dir() / "engines", bundled_table())
+        net.load(state, alpha)
         return net
     if name in ("ncnn", "ncnn-vulkan"):
         from restorer.engines.ncnn_engine import NcnnRRDB
@@ -250,6 +261,6 @@ def describe(engine: str, device: str = "cpu") -> str:
     """For the status bar: "CPU · torch fp32", "CPU · ONNX Runtime", "GPU · CUDA"."""
     where = {"cpu": "CPU", "cuda": "GPU", "mps": "GPU", "vulkan": "GPU"}.get(device, device.upper())
     what = {"torch-fp32": "torch fp32", "torch-fp32-cl": "torch fp32", "torch-bf16-fused": "torch bf16 (oneDNN)",
-            "onnxruntime": "ONNX Runtime", "torch-cuda": "CUDA", "torch-mps": "Metal (MPS)", "ncnn": "ncnn",
+            "onnxruntime": "ONNX Runtime", "onnxruntime-int8": "ONNX Runtime int8", "torch-cuda": "CUDA", "torch-mps": "Metal (MPS)", "ncnn": "ncnn",
             "ncnn-vulkan": "ncnn Vulkan"}.get(engine, engine)
     return f"{where} · {what}"

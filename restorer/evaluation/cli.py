@@ -13,7 +13,7 @@ def add_eval_parser(sub) -> None:
     sr = tasks.add_parser("sr", help="x4 super resolution (PSNR/SSIM on Y against bicubic)")
     sr.add_argument("--data", type=Path, required=True)
     sr.add_argument("--alpha", type=float, default=0.0, help="0 faithful .. 1 sharp")
-    sr.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
+    sr.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"), default="auto")
     sr.add_argument("--checkpoint", default="", help="evaluate your own weights file instead")
     sr.add_argument("--ensemble", action="store_true", help="average 8 flipped/rotated passes (8x slower)")
     sr.add_argument("--quality", choices=("best", "fast"), default="best",

@@ -236,6 +236,12 @@ class RecipePanel(QWidget):
                                          "slightly more faithful detail, when the result is worth the wait.")
         self.upscale_ensemble.setAccessibleName("Self-ensemble, eight passes")
         form.addRow("", self.upscale_ensemble)
+        self.upscale_int8 = QCheckBox("Integer arithmetic (int8: faster, a little less faithful)")
+        self.upscale_int8.setObjectName("upscale_int8")
+        self.upscale_int8.setToolTip("Runs the exact blend's convolutions in 8-bit integers: about 1.6x faster on "
+                                     "this kind of CPU, at about 0.1 dB from full precision; the built-in pair only")
+        self.upscale_int8.setAccessibleName("Integer arithmetic")
+        form.addRow("", self.upscale_int8)
         self.upscale_faces = QCheckBox("Keep faces faithful")
         self.upscale_faces.setObjectName("upscale_faces")
         self.upscale_faces.setToolTip("Faces are enlarged again, more faithfully, and blended in over the face, so "
@@ -253,6 +259,7 @@ class RecipePanel(QWidget):
         self.upscale_quality.currentIndexChanged.connect(self._on_edited)
         self.upscale_model.activated.connect(self._on_model_chosen)
         self.upscale_ensemble.toggled.connect(self._on_edited)
+        self.upscale_int8.toggled.connect(self._on_edited)
         self.upscale_scale.currentIndexChanged.connect(self._on_edited)
         self.upscale_alpha.sliderReleased.connect(self._on_edited)
         self.upscale_alpha.valueChanged.connect(self._on_alpha_value)
@@ -293,6 +300,8 @@ class RecipePanel(QWidget):
             self.upscale_alpha.setEnabled(up.engine == "realesrgan" and not up.checkpoint)
             self.upscale_ensemble.setChecked(up.ensemble)
             self.upscale_ensemble.setEnabled(up.engine == "realesrgan")
+            self.upscale_int8.setChecked(up.precision == "int8")
+            self.upscale_int8.setEnabled(up.engine == "realesrgan" and not up.checkpoint and up.quality == "best")
             self.upscale_faces.setChecked(up.faces)
             self.upscale_faces.setEnabled(up.engine == "realesrgan" and not up.checkpoint)
             self.upscale_face_strength.setValue(int(round(up.face_strength * 100)))
@@ -340,9 +349,16 @@ class RecipePanel(QWidget):
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
                            alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked(),
                            checkpoint=checkpoint, faces=self.upscale_faces.isChecked(),
-                           quality=self.upscale_quality.currentData(),
+                           quality=self.upscale_quality.currentData(), precision=self._precision(),
                            face_strength=self.upscale_face_strength.value() / 100)
         )
+
+    def _precision(self) -> str:
+        """int8 when asked for; otherwise the recipe's own choice (a recipe file may say fp32), int8 undone."""
+        if self.upscale_int8.isChecked():
+            return "int8"
+        current = self._recipe.settings("upscale").precision
+        return "auto" if current == "int8" else current
 
     def _on_edited(self, *_args) -> None:
         if self._updating:

@@ -77,6 +77,14 @@ class ModelManager:
             return "torch-fp32-cl" if runtime.device == "cpu" else f"torch-{runtime.device.split(':')[0]}"
         if precision == "bf16":
             return "torch-bf16"
+        if precision == "int8":
+            from restorer.engines.onnx_engine import available
+
+            ok, why = available()
+            if not ok or runtime.device != "cpu":
+                raise ModelUnavailable("int8 enlargement runs on the CPU through ONNX Runtime"
+                                       + (f", which is missing here: {why}" if not ok else "; choose the CPU device"))
+            return "onnxruntime-int8"
         from restorer.engines.select import best_engine
 
         return best_engine(runtime.device.split(":")[0])[0]
@@ -90,7 +98,7 @@ class ModelManager:
 
         psnr, gan = self.sr_endpoints()
         engine = self.sr_engine(precision)
-        if engine in ("onnxruntime", "ncnn", "ncnn-vulkan"):
+        if engine in ("onnxruntime", "onnxruntime-int8", "ncnn", "ncnn-vulkan"):
             return self._sr_other(engine, alpha, psnr, gan)
         if engine in ("torch-fp32", "torch-fp32-cl"):
             precision = "fp32"
@@ -151,6 +159,10 @@ class ModelManager:
                     from restorer.engines.onnx_engine import OnnxRRDB
 
                     net = OnnxRRDB(hyper, cache_dir() / "engines")
+                elif engine == "onnxruntime-int8":
+                    from restorer.engines.int8 import OnnxInt8RRDB, bundled_table
+
+                    net = OnnxInt8RRDB(hyper, cache_dir() / "engines", bundled_table())
                 else:
                     from restorer.engines.ncnn_engine import NcnnRRDB
 
@@ -158,7 +170,11 @@ class ModelManager:
                 self._sr_other_net, self._sr_other_alpha = (engine, net), None
             net = self._sr_other_net[1]
             if self._sr_other_alpha != alpha:
-                net.load({k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr})
+                blended = {k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr}
+                if engine == "onnxruntime-int8":
+                    net.load(blended, alpha)
+                else:
+                    net.load(blended)
                 self._sr_other_alpha = alpha
             return net, Runtime("vulkan" if engine == "ncnn-vulkan" else "cpu", None, engine=engine)
 

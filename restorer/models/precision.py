@@ -38,7 +38,7 @@ class Runtime:
     @property
     def label(self) -> str:
         if self.engine:
-            return f"{self.device} {self.engine} fp32"
+            return f"{self.device} {self.engine}" + ("" if self.engine.endswith("int8") else " fp32")
         return f"{self.device} {self.autocast or 'fp32'}" + (" fused" if self.fused else "")
 
     def autocast_context(self):

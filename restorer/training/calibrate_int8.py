@@ -1,0 +1,90 @@
+"""Measure the int8 engine's activation ranges for the x4 blend, at several Look alphas.
+
+    python -m restorer.training.calibrate_int8 --data ../shared/data/train \\
+        --out weights/rrdbnet_x4_int8_ranges.json
+
+Each alpha blends the bundled faithful network with x4plus and runs it on the
+same crops: photos from train/ (imagenet_samples included, for colour) shrunk
+by a random factor of 1-4, softly or crisply, then cut to 64-pixel squares. The ranges
+(`restorer.engines.int8.calibrate`) go to a JSON file the engine interpolates
+between. Deterministic for a given --seed; a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def calibration_crops(root: Path, count: int, side: int, seed: int) -> list:
+    """`count` RGB float tensors (1, 3, side, side) from the training photos under `root`."""
+    import cv2
+    import torch
+
+    from restorer.training.data import COLOUR_TRAIN_FOLDERS, list_training_images, load_images
+
+    rng = np.random.default_rng(seed)
+    paths = list_training_images(root, COLOUR_TRAIN_FOLDERS)  # imagenet_samples: saturated colours too
+    chosen = [paths[i] for i in rng.choice(len(paths), size=count, replace=False)]
+    crops = []
+    for image in load_images(chosen):
+        factor = rng.uniform(1.0, 4.0)
+        h, w = image.shape[:2]
+        # Half the crops shrunk softly (area averaging), half crisply (bicubic, some aliasing): inputs
+        # differ in sharpness, and the crisp ones reach the extreme activations.
+        interpolation = cv2.INTER_AREA if rng.random() < 0.5 else cv2.INTER_CUBIC
+        small = cv2.resize(image, (max(side, int(w / factor)), max(side, int(h / factor))), interpolation=interpolation)
+        y = int(rng.integers(0, small.shape[0] - side + 1))
+        x = int(rng.integers(0, small.shape[1] - side + 1))
+        crop = small[y:y + side, x:x + side].astype(np.float32) / 255.0
+        crops.append(torch.from_numpy(crop.transpose(2, 0, 1)[None].copy()))
+    return crops
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="the train/ folder")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
+    parser.add_argument("--crops", type=int, default=32)
+    parser.add_argument("--percentile", type=float, default=100.0, help="100: the true extremes")
+    parser.add_argument("--side", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from restorer.engines.int8 import calibrate
+    from restorer.models.archs.rrdbnet import RRDBNet, hyperparameters
+    from restorer.models.interpolate import blend
+    from restorer.models.manager import ModelManager
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    psnr, gan = ModelManager("cpu").sr_endpoints()
+    crops = calibration_crops(args.data, args.crops, args.side, args.seed)
+    alphas = sorted(float(a) for a in args.alphas.split(","))
+    start = time.time()
+    tables = []
+    for alpha in alphas:
+        net = RRDBNet(**hyperparameters(psnr)).eval()
+        net.load_state_dict(blend(psnr, gan, alpha))
+        tables.append(calibrate(net, crops, percentile=args.percentile, seed=args.seed))
+        print(f"alpha {alpha}: {len(tables[-1])} layers, {time.time() - start:.0f} s", flush=True)
+    meta = {"percentile": args.percentile, "crops": args.crops, "side": args.side, "seed": args.seed,
+            "data": str(args.data), "seconds": round(time.time() - start)}
+    from restorer.imaging import write_text_atomically
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(args.out, json.dumps({"meta": meta, "alphas": alphas, "ranges": [
+        {name: {k: [round(v, 5) for v in r] for k, r in layer.items()} for name, layer in table.items()}
+        for table in tables]}, separators=(",", ":")))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
