@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
                      help="auto: the fastest engine that keeps full accuracy on this machine; int8: integer "
-                          "enlargement, faster on most CPUs, about 0.1 dB less faithful")
+                          "enlargement, faster on most CPUs, 0.1-0.3 dB less faithful")
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps", "vulkan"), default="auto",
                      help="where networks run: auto picks a CUDA or Apple GPU when there is one; vulkan runs the "
                           "enlargement on an AMD, Intel or Apple GPU through ncnn")

@@ -104,7 +104,7 @@ class UpscaleSettings:
     networks by `alpha` (0 faithful .. 1 sharp); "lanczos" is the classic resampler.
     `precision` "auto" uses the engine measured fastest at full accuracy on this machine,
     "fp32" forces full precision, "bf16" bfloat16, "int8" integer convolutions on
-    ONNX Runtime (the built-in pair only: faster, about 0.1 dB less faithful).
+    ONNX Runtime (the built-in pair only: faster, 0.1-0.3 dB less faithful).
     `checkpoint`, when set, is the path of a user's own ESRGAN-family weights file,
     used instead of the built-in pair (alpha is then ignored). `ensemble` averages
     the network over the eight flips and rotations of the photo: eight times the
