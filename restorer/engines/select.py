@@ -261,6 +261,6 @@ def describe(engine: str, device: str = "cpu") -> str:
     """For the status bar: "CPU · torch fp32", "CPU · ONNX Runtime", "GPU · CUDA"."""
     where = {"cpu": "CPU", "cuda": "GPU", "mps": "GPU", "vulkan": "GPU"}.get(device, device.upper())
     what = {"torch-fp32": "torch fp32", "torch-fp32-cl": "torch fp32", "torch-bf16-fused": "torch bf16 (oneDNN)",
-            "onnxruntime": "ONNX Runtime", "onnxruntime-int8": "ONNX Runtime int8", "torch-cuda": "CUDA", "torch-mps": "Metal (MPS)", "ncnn": "ncnn",
-            "ncnn-vulkan": "ncnn Vulkan"}.get(engine, engine)
+            "onnxruntime": "ONNX Runtime", "onnxruntime-int8": "ONNX Runtime int8", "torch-cuda": "CUDA",
+            "torch-mps": "Metal (MPS)", "ncnn": "ncnn", "ncnn-vulkan": "ncnn Vulkan"}.get(engine, engine)
     return f"{where} · {what}"
