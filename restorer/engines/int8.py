@@ -71,16 +71,16 @@ def calibrate(net, crops, percentile: float = PERCENTILE, samples: int = 20000, 
     layers = set(quantised_layers(net.state_dict()))
     modules = {n: m for n, m in net.named_modules() if n in layers}
     rng = torch.Generator().manual_seed(seed)
-    seen: dict[tuple[str, str], list] = {}
-
-    extremes: dict[tuple[str, str], list[float]] = {}
+    seen: dict[tuple[str, str], list] = {}  # sampled values, for a percentile under 100
+    extremes: dict[tuple[str, str], tuple[float, float]] = {}
 
     def keep(key, x):
         flat = x.detach().flatten()
-        index = torch.randint(0, flat.numel(), (min(samples, flat.numel()),), generator=rng)
-        seen.setdefault(key, []).append(flat[index].float())
         low, high = extremes.get(key, (0.0, 0.0))
         extremes[key] = (min(low, float(flat.min())), max(high, float(flat.max())))
+        if percentile < 100:
+            index = torch.randint(0, flat.numel(), (min(samples, flat.numel()),), generator=rng)
+            seen.setdefault(key, []).append(flat[index].float())
 
     hooks = []
     for name, module in modules.items():
@@ -94,11 +94,9 @@ def calibrate(net, crops, percentile: float = PERCENTILE, samples: int = 20000, 
         for hook in hooks:
             hook.remove()
     ranges: dict = {}
-    for (name, where), values in seen.items():
-        if percentile >= 100:
-            lo, hi = extremes[(name, where)]  # the true extremes, not those of the samples
-        else:
-            v = torch.cat(values)
+    for (name, where), (lo, hi) in extremes.items():
+        if percentile < 100:
+            v = torch.cat(seen[(name, where)])
             lo = min(0.0, float(torch.quantile(v, 1 - percentile / 100)))
             hi = max(0.0, float(torch.quantile(v, percentile / 100)))
         ranges.setdefault(name, {})[where] = [lo, hi]
@@ -149,9 +147,7 @@ def qdq_model(model, state: dict, ranges: dict, keep_float: tuple[str, ...] = FL
     graph = onnx.ModelProto()
     graph.CopyFrom(model)
     g = graph.graph
-    floats = {}
-    for name, tensor in state.items():
-        floats[name] = tensor.detach().float().cpu().numpy()
+    floats = {name: tensor.detach().float().cpu().numpy() for name, tensor in state.items()}
     kept = [init for init in g.initializer if init.name not in floats]
     del g.initializer[:]
     g.initializer.extend(kept)
@@ -197,9 +193,8 @@ def qdq_model(model, state: dict, ranges: dict, keep_float: tuple[str, ...] = FL
         conv.attribute.extend(node.attribute)
         g.node.append(conv)
         qdq(raw, node.output[0], init(f"{layer}.y_scale", s_out), init(f"{layer}.y_zero", z_out))
-    for name, array in floats.items():
-        if not any(name == f"{layer}.weight" or name == f"{layer}.bias" for layer in ranges):
-            added.append(numpy_helper.from_array(array, name))
+    quantised = {f"{layer}.{part}" for layer in ranges for part in ("weight", "bias")}
+    added += [numpy_helper.from_array(array, name) for name, array in floats.items() if name not in quantised]
     g.initializer.extend(added)
     return graph
 

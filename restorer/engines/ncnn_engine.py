@@ -161,7 +161,7 @@ class NcnnRRDB:
         self.vulkan, self.threads = vulkan, threads
         self.net = None
 
-    def load(self, state: dict) -> None:
+    def load(self, state: dict, alpha: float | None = None) -> None:
         import ncnn
 
         write_bin(state, self.convs, self.bin)

@@ -69,7 +69,8 @@ class OnnxRRDB:
         self._threads = threads
         self._session = None
 
-    def load(self, state: dict) -> None:
+    def load(self, state: dict, alpha: float | None = None) -> None:
+        """Install a blend's weights; `alpha`, the Look it was made at, matters only to the int8 subclass."""
         from onnx import numpy_helper
 
         names = {init.name for init in self._model.graph.initializer}

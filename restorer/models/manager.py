@@ -170,11 +170,8 @@ class ModelManager:
                 self._sr_other_net, self._sr_other_alpha = (engine, net), None
             net = self._sr_other_net[1]
             if self._sr_other_alpha != alpha:
-                blended = {k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr}
-                if engine == "onnxruntime-int8":
-                    net.load(blended, alpha)
-                else:
-                    net.load(blended)
+                # alpha matters to the int8 engine only (its activation ranges); the others ignore it.
+                net.load({k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr}, alpha)
                 self._sr_other_alpha = alpha
             return net, Runtime("vulkan" if engine == "ncnn-vulkan" else "cpu", None, engine=engine)
 
