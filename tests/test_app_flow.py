@@ -1,6 +1,7 @@
 """Open -> Restore -> Save through the real window, worker thread and pipeline (classic engines)."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from restorer.gui.app import Application
@@ -84,6 +85,27 @@ def test_int8_choice_reaches_the_recipe_and_gives_back_the_recipes_own_precision
         assert not panel.upscale_int8.isEnabled()  # the compact network has no int8 path
         app.set_recipe(Recipe().with_settings("upscale", precision="int8"))
         assert panel.upscale_int8.isChecked()
+    finally:
+        app.shutdown()
+
+
+def test_the_status_bar_names_the_engine_the_recipe_enlarges_with(qtbot):
+    """int8 by choice and the fast mode run on engines of their own; the status bar follows the recipe."""
+    pytest.importorskip("onnxruntime")
+    app = Application()
+    qtbot.addWidget(app.window)
+    label = app.window.engine_label
+    try:
+        qtbot.waitUntil(lambda: label.text().startswith("CPU ·"), timeout=10000)
+        automatic = label.text()
+        assert "int8" not in automatic and "fast" not in automatic
+        app.window.panel.upscale_int8.setChecked(True)
+        qtbot.waitUntil(lambda: label.text() == "CPU · ONNX Runtime int8", timeout=10000)
+        app.window.panel.upscale_int8.setChecked(False)
+        qtbot.waitUntil(lambda: label.text() == automatic, timeout=10000)
+        panel = app.window.panel
+        panel.upscale_quality.setCurrentIndex(panel.upscale_quality.findData("fast"))
+        qtbot.waitUntil(lambda: label.text().endswith("fast mode"), timeout=10000)
     finally:
         app.shutdown()
 

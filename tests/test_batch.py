@@ -289,3 +289,20 @@ def test_iptc_fields_are_kept_in_jpeg_and_mirrored_into_xmp_for_png(tmp_path):
         assert b"<rdf:li>Brno</rdf:li>" in meta.xmp
         if fmt == "jpg":
             assert meta.iptc == app13  # the IIM block itself travels too
+
+
+def test_the_report_and_metadata_name_the_engine_that_enlarged_each_file(tmp_path):
+    """The enlargement can run outside torch (the fast student here; ONNX Runtime or int8 elsewhere): the report
+    says which ran, and a run without a network enlargement names the torch runtime alone."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray((gradient_photo(20, 16) * 255).astype(np.uint8)).save(folder / "p.png")
+    assert main(["run", str(folder), "-o", str(tmp_path / "fast"), "--stages", "upscale", "--quality", "fast",
+                 "--faces", "off"]) == 0
+    fast = _report(tmp_path / "fast")["files"][0]["engine"]
+    assert "; enlarged: FastSR cpu" in fast
+    (run,) = read_provenance(read_photo(tmp_path / "fast" / "p_restored.png").metadata.xmp)
+    assert run["engine"] == fast
+    assert main(["run", str(folder), "-o", str(tmp_path / "plain"), *RECIPE]) == 0
+    plain = _report(tmp_path / "plain")["files"][0]["engine"]
+    assert plain and "enlarged" not in plain

@@ -17,6 +17,8 @@ from restorer.events import Finished, Progress, StageFinished, StageStarted
 from restorer.gui.app import Application
 from restorer.gui.queue import QueuePanel, QueueWorker
 from restorer.gui.worker import RestoreWorker
+from restorer.imaging import read_photo
+from restorer.provenance import read_provenance
 from restorer.recipe import Recipe
 
 from .conftest import gradient_photo, open_and_restore, save_rgb
@@ -215,6 +217,8 @@ def test_save_as_without_an_extension_writes_a_png(qtbot, tmp_path, monkeypatch)
             app.window.save_as_action.trigger()
         with Image.open(tmp_path / "grandma.png") as saved:
             assert saved.format == "PNG" and saved.size == (40, 32)
+        (run,) = read_provenance(read_photo(tmp_path / "grandma.png").metadata.xmp)
+        assert run["engine"].startswith("cpu") and [s["stage"] for s in run["stages"]] == ["upscale"]
         monkeypatch.setattr("restorer.gui.main_window.QFileDialog.getSaveFileName",
                             lambda *a, **k: (str(tmp_path / "copy"), "TIFF (*.tif *.tiff)"))
         with qtbot.waitSignal(app.worker.saved, timeout=10000):

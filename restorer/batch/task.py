@@ -129,11 +129,17 @@ def _write_mask(mask, path: Path) -> None:
         raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
 
 
-def engine_label() -> str:
-    """The engine this process runs networks with, for the report (e.g. "cpu fp32")."""
-    from restorer.models.precision import choose_runtime
+def engine_label(enlarged_with: str = "", networks: str | None = None) -> str:
+    """The engines a file was restored with, for the report: the one the torch networks run on (e.g.
+    "cpu fp32") and, when the enlargement ran elsewhere, that one too ("cpu fp32; enlarged: cpu
+    onnxruntime-int8")."""
+    if networks is None:
+        from restorer.models.precision import choose_runtime
 
-    return choose_runtime().label
+        networks = choose_runtime().label
+    if not enlarged_with or enlarged_with == networks:
+        return networks
+    return f"{networks}; enlarged: {enlarged_with}" if networks else f"enlarged: {enlarged_with}"
 
 
 def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=None, models=None) -> FileOutcome:
@@ -180,6 +186,7 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
             if isinstance(event, Finished):
                 result = event.photo
         assert result is not None
+        engine = engine_label(context.extras.get("enlarged_with", ""), engine)
         written = write_photo(result, output, bit_depth=options.bit_depth, protect=tuple(map(Path, task.protect)),
                               recipe_hash=recipe_hash, engine=engine)
         filled = context.extras.get("inpaint_mask")

@@ -35,7 +35,7 @@ class _Requests(QObject):
     save = Signal(object, str)
     preview = Signal(object, object, object, object, int, float, str)
     detect = Signal(object)
-    describe_engine = Signal()
+    describe_engine = Signal(str, str)  # precision, quality of the recipe's enlargement
     queue_run = Signal(object, object, str)
 
 
@@ -43,6 +43,12 @@ def only_look_differs(a, b) -> bool:
     """True when recipes `a` and `b` differ in the Look (alpha) of the enlargement and nothing else."""
     return a is not None and b is not None and a != b and a.with_settings(
         "upscale", alpha=b.settings("upscale").alpha) == b
+
+
+def _engine_choice(recipe) -> tuple[str, str]:
+    """What in a recipe decides the enlargement's engine."""
+    upscale = recipe.settings("upscale")
+    return upscale.precision, upscale.quality
 
 
 class Application(QObject):
@@ -69,7 +75,7 @@ class Application(QObject):
         self._connect()
         self.worker_thread.start()
         self.queue_thread.start()
-        self.requests.describe_engine.emit()
+        self._describe_engine()
 
     def _connect(self) -> None:
         w, win, r, q = self.worker, self.window, self.requests, self.queue_worker
@@ -178,9 +184,12 @@ class Application(QObject):
 
     def set_recipe(self, recipe, preset: str | None = None) -> None:
         """Make `recipe` the current one: the session holds it, the panel shows it."""
+        previous = self.session.recipe
         self.session.set_recipe(recipe)
         self.window.panel.set_recipe(recipe, preset)
         self._show_output_size()
+        if _engine_choice(previous) != _engine_choice(recipe):
+            self._describe_engine()
         self.window.update_hint_actions()
 
     def use_preset(self, name: str) -> None:
@@ -205,7 +214,12 @@ class Application(QObject):
         """Run networks on `device` from the next run on; the status bar says what it found."""
         self.worker.device = device  # a plain attribute, read by the worker when a run starts
         self.window.show_engine("checking…")
-        self.requests.describe_engine.emit()
+        self._describe_engine()
+
+    def _describe_engine(self) -> None:
+        """Ask the worker which engine the recipe's enlargement runs on; the status bar shows its answer."""
+        upscale = self.session.recipe.settings("upscale")
+        self.requests.describe_engine.emit(upscale.precision, upscale.quality)
 
     def use_reference(self, path: str) -> None:
         """Colour from `path` (a colour photo) from now on, or none with ""; re-colours the open photo."""
@@ -265,6 +279,8 @@ class Application(QObject):
         previous = self.session.recipe
         self.session.set_recipe(recipe)
         self._show_output_size()
+        if _engine_choice(previous) != _engine_choice(recipe):
+            self._describe_engine()  # int8 or fast mode chosen (or dropped): the status bar follows
         self.window.update_hint_actions()
         # A new Look: the exact blend of the view first (a second or two), then the whole enlargement
         # runs again (only that stage); during a run it waits its turn.

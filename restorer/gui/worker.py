@@ -48,6 +48,7 @@ class RestoreWorker(QObject):
         super().__init__()
         self._pipeline = pipeline_module  # tests inject a fake; None means the real one
         self._cancel = None
+        self._result_engine = ""  # the engines that made the last result, for the saved file's metadata
         self._cache: list[tuple[object, object]] = []  # (recipe-prefix key, photo after that stage)
         self._cache_source: object = None
         self.latest_preview = 0  # set from the GUI thread; older preview requests are dropped
@@ -69,7 +70,7 @@ class RestoreWorker(QObject):
     def load(self, path: str) -> None:
         photo = self._read(path, self.load_failed)
         if photo is not None:
-            self._cache, self._cache_source = [], photo
+            self._cache, self._cache_source, self._result_engine = [], photo, ""
             self.loaded.emit(photo, to_qimage(photo.pixels), path)
 
     @Slot(str, str)
@@ -98,18 +99,23 @@ class RestoreWorker(QObject):
             failed.emit(f"{Path(path).name} is too large to open with the memory available.")
         return None
 
-    @Slot()
-    def describe_engine(self) -> None:
-        """Say which device and engine the enlargement runs on (measured once per machine, in this thread)."""
+    @Slot(str, str)
+    def describe_engine(self, precision: str = "auto", quality: str = "best") -> None:
+        """Say which device and engine the recipe's enlargement runs on (measured once per machine, in this
+        thread): `precision` and `quality` are the recipe's (int8 by choice, the fast mode's student)."""
         try:
             from restorer.engines.select import describe
             from restorer.models.manager import shared_manager
             from restorer.models.precision import choose_runtime
 
-            engine = shared_manager(self.device).sr_engine()
+            if quality == "fast":  # the student runs on torch, in fp32 on the CPU
+                device = choose_runtime(self.device, "fp32").device
+                self.engine_ready.emit(describe("torch-fp32", device.split(":")[0]) + " · fast mode")
+                return
+            engine = shared_manager(self.device).sr_engine(precision)
             device = "vulkan" if engine == "ncnn-vulkan" else choose_runtime(self.device).device
             self.engine_ready.emit(describe(engine, device.split(":")[0]))
-        except Exception as exc:  # no torch, no GPU: the status bar says so rather than the window failing
+        except Exception as exc:  # no torch, no GPU, int8 without ONNX Runtime: the status bar says so
             self.engine_ready.emit(f"no neural engine ({exc})"[:80])
 
     @Slot(object, object, object)
@@ -132,8 +138,9 @@ class RestoreWorker(QObject):
             last_progress, last_stage = 0.0, ""
             from restorer.stages import StageContext
 
+            context = StageContext(device=self.device, extras={})
             for event in pipeline.run(recipe.with_enabled(set(stages[first:])), start_photo, mask=mask,
-                                      cancel=self._cancel, context=StageContext(device=self.device)):
+                                      cancel=self._cancel, context=context):
                 if isinstance(event, StageStarted):
                     self.stage_started.emit(event.stage, first + event.index, len(stages))
                 elif isinstance(event, Progress):
@@ -149,6 +156,8 @@ class RestoreWorker(QObject):
                     self.stage_finished.emit(event.stage, event.note)
                 elif isinstance(event, Finished):
                     result, seconds = event.photo, event.seconds
+            if "upscale" in stages[first:] or "upscale" not in stages:  # else the cached enlargement's stands
+                self._result_engine = self._engine_label(context.extras.get("enlarged_with", ""))
             self.finished.emit(result, to_qimage(result.pixels), seconds)
         except Cancelled:
             self.cancelled.emit()
@@ -211,11 +220,20 @@ class RestoreWorker(QObject):
         from restorer.imaging import write_photo
 
         try:
-            written = write_photo(photo, Path(path))
+            written = write_photo(photo, Path(path), engine=self._result_engine)
         except RestorerError as exc:
             self.save_failed.emit(str(exc))
             return
         self.saved.emit(str(written))
+
+    @staticmethod
+    def _engine_label(enlarged_with: str) -> str:
+        from restorer.batch.task import engine_label
+
+        try:
+            return engine_label(enlarged_with)
+        except Exception:  # torch broken: the run itself would have said so
+            return enlarged_with
 
     # --- stage cache --------------------------------------------------------------------
 

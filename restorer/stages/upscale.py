@@ -165,6 +165,10 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
         share = area / (area + sum(f.box[2] * f.box[3] * (1 + 2 * REGION_MARGIN) ** 2 for f in faces))
     else:
         share = 1.0
+    # What really enlarged it (ONNX Runtime, int8, the fast student, torch bf16 ...), for the batch report
+    # and the output's metadata: the automatic choice is per machine, so a report must not guess it.
+    if context.extras is not None:
+        context.extras["enlarged_with"] = ("FastSR " if settings.quality == "fast" else "") + runtime.label
     out = yield from scaled(run_tiled(net, photo.float_pixels(), scale=net.scale, runtime=runtime,
                                       tile=settings.tile, ensemble=settings.ensemble, cancel=context.cancel),
                             0.0, share)
