@@ -115,3 +115,19 @@ def test_clear_invert_and_import(qtbot, tmp_path):
     assert editor.mask_model.mask.sum() == 100
     editor.mask_model.undo()
     assert not editor.mask_model.mask.any()
+
+
+def test_the_mask_is_faint_over_the_result_so_the_fill_shows(qtbot):
+    """Over the restored side of the split the mask is only a trace; over the photo it is plainly red."""
+    editor = _editor(qtbot)
+    result = QImage(200, 100, QImage.Format.Format_RGB888)
+    result.fill(QColor("gray"))
+    editor.show_pair(editor._before, result)
+    editor.set_tool("brush")
+    editor.set_brush_size(10)
+    _stroke(qtbot, editor, [(20, 50), (180, 50)])  # across the divider at 100
+    frame = editor.grab().toImage()
+    grey = frame.pixelColor(_at(editor, 40, 20)).red()
+    on_photo, on_result = frame.pixelColor(_at(editor, 40, 50)).red(), frame.pixelColor(_at(editor, 160, 50)).red()
+    assert on_photo > grey + 40
+    assert grey < on_result < grey + 25  # still there, but the fill underneath is what shows

@@ -1,6 +1,9 @@
 """Take README's window screenshots by driving the real window (run under Xvfb: `xvfb-run -a python ...`).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python resources/screenshots/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python resources/screenshots/take_screenshots.py [SHOT ...]
+
+SHOT names the shots to take (default: all): main (the first five, one restoration) and detect
+(Detect scratches, fill and colour on the example scan).
 
 Uses photos from ../shared/data/old_photos when present (the example photo otherwise) and writes PNGs
 next to this script. Each shot waits for the state it documents; nothing is staged by hand.
@@ -43,8 +46,40 @@ def shoot(qt, window, name: str) -> None:
     print("wrote", HERE / name)
 
 
-def main() -> int:
+def main(shots: list[str]) -> int:
     qt = QApplication.instance() or QApplication(sys.argv[:1])
+    if not shots or "main" in shots:
+        main_shots(qt)
+    if not shots or "detect" in shots:
+        detect_shot(qt)
+    return 0
+
+
+def detect_shot(qt) -> None:
+    """6. The example scan after Detect scratches (red: the proposal), restored with filling and colour on."""
+    from restorer.gui.app import Application
+    from restorer.recipe import Recipe
+
+    app = Application()
+    app.window.resize(1280, 800)
+    app.window.show()
+    try:
+        app.open(str(ROOT / "resources" / "examples" / "astronaut_scratched.png"))
+        wait(qt, lambda: app.session.photo is not None and not app.session.busy)
+        app.set_recipe(Recipe().with_enabled({"inpaint", "colorize"}))
+        app.detect_scratches()
+        wait(qt, lambda: not app.session.busy and app.session.mask_model.mask.any())
+        app.restore()
+        wait(qt, lambda: app.session.result is not None and not app.session.busy)
+        app.window.viewer.fit()
+        app.window.viewer.set_split(0.5)
+        shoot(qt, app.window, "detect-fill-colorize.png")
+    finally:
+        app.shutdown()
+
+
+def main_shots(qt) -> None:
+    """1-5: one scratched portrait restored with the default stages, then the Look slider and the queue."""
     from restorer.gui.app import Application
     from restorer.recipe import Recipe
 
@@ -107,8 +142,7 @@ def main() -> int:
         wait(qt, lambda: not panel.running)
     finally:
         app.shutdown()
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -18,6 +18,9 @@ from restorer.gui.mask_model import MaskModel
 from restorer.gui.viewer import BeforeAfterViewer
 
 _OVERLAY_ARGB = np.uint32(0x90D02020)  # premultiplied-safe: alpha 0x90, red
+# The mask over the restored side of the split: faint enough to see the fill through, still there to
+# show where a stroke landed when the user paints on that side.
+RESULT_OVERLAY_OPACITY = 0.15
 
 
 class MaskEditor(BeforeAfterViewer):
@@ -88,10 +91,12 @@ class MaskEditor(BeforeAfterViewer):
         self._overlay_buffer[y0:y1, x0:x1] = np.where(mask[y0:y1, x0:x1], _OVERLAY_ARGB, np.uint32(0))
         self.update()
 
-    def paint_overlay(self, painter: QPainter, target: QRectF) -> None:
+    def paint_overlay(self, painter: QPainter, target: QRectF, on_result: bool = False) -> None:
         if self._mask_visible and self._overlay is not None and not self.mask_model.is_empty():
             painter.save()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            if on_result:  # over the result only a trace: the fill underneath is what the user judges
+                painter.setOpacity(RESULT_OVERLAY_OPACITY)
             painter.drawImage(target, self._overlay, QRectF(self._overlay.rect()))
             painter.restore()
         for x, y, r, g, b in self._hints:

@@ -284,7 +284,7 @@ class BeforeAfterViewer(QWidget):
             painter.setClipRect(QRectF(half, 0, self.width() - half, self.height()))
             painter.drawImage(right, after, QRectF(after.rect()))
             self._paint_patch(painter, right)
-            self.paint_overlay(painter, right)
+            self.paint_overlay(painter, right, on_result=self._after is not None)
             painter.restore()
             painter.setPen(QPen(QColor(255, 255, 255, 160), 1))
             painter.drawLine(QPointF(half, 0), QPointF(half, self.height()))
@@ -299,8 +299,12 @@ class BeforeAfterViewer(QWidget):
             painter.setClipRect(QRectF(divider, 0, self.width() - divider, self.height()))
             painter.drawImage(target, after, QRectF(after.rect()))
             self._paint_patch(painter, target)
+            self.paint_overlay(painter, target, on_result=self._after is not None)
             painter.restore()
+            painter.save()
+            painter.setClipRect(QRectF(0, 0, divider, self.height()))
             self.paint_overlay(painter, target)
+            painter.restore()
             painter.setPen(QPen(QColor(255, 255, 255, 220), 2))
             painter.drawLine(QPointF(divider, 0), QPointF(divider, self.height()))
             painter.setBrush(QColor(255, 255, 255, 220))
@@ -358,8 +362,9 @@ class BeforeAfterViewer(QWidget):
                          metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(rect.width() - 20)))
         painter.restore()
 
-    def paint_overlay(self, painter: QPainter, target: QRectF) -> None:
-        """Hook for subclasses (the mask editor draws its overlay here)."""
+    def paint_overlay(self, painter: QPainter, target: QRectF, on_result: bool = False) -> None:
+        """Hook for subclasses (the mask editor draws its overlay here); `on_result` is True over the
+        restored side, where the overlay must not hide what was filled."""
 
     # --- mouse and keys -------------------------------------------------------------------
 
