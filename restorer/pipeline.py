@@ -22,6 +22,7 @@ from restorer.imaging import Photo
 from restorer.provenance import StageRecord
 from restorer.recipe import Recipe
 from restorer.stages import STAGES, StageContext
+from restorer.stages.costs import progress_shares
 
 
 @dataclass
@@ -51,6 +52,8 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
     if mask is not None:
         context = context.with_mask(mask)
     stages = recipe.enabled_stages()
+    # Each stage's share of the bar by its expected cost, so the bar (and the time left) moves evenly.
+    shares = progress_shares(recipe, photo.size)
     start = time.perf_counter()
     for index, stage_id in enumerate(stages):
         if cancel.cancelled:
@@ -68,7 +71,8 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
             if cancel.cancelled:
                 steps.close()
                 raise Cancelled("The restoration was cancelled; nothing was written.")
-            yield Progress(stage_id, float(fraction), (index + float(fraction)) / len(stages))
+            begin, width = shares[index]
+            yield Progress(stage_id, float(fraction), min(1.0, begin + width * float(fraction)))
         photo = _with_record(photo, StageRecord(stage_id, settings_record(recipe.settings(stage_id)),
                                                 tuple(stage_context.used), note))
         yield StageFinished(stage_id, time.perf_counter() - stage_start, note, photo)

@@ -357,7 +357,8 @@ class Application(QObject):
         self.window.statusBar().showMessage(f"{Path(path).name}: the queue's result, beside its original.")
 
     def _on_stage_started(self, stage: str, index: int, count: int) -> None:
-        self.window.show_progress(index / max(1, count), _STAGE_NAMES.get(stage, stage))
+        # The bar stays where the last stage left it: stages take shares by their cost, not equal ones.
+        self.window.show_progress(self.window.progress.value() / 1000, _STAGE_NAMES.get(stage, stage))
 
     def _on_progress(self, fraction: float, stage: str) -> None:
         self.window.show_progress(fraction, _STAGE_NAMES.get(stage, stage))

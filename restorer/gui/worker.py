@@ -133,7 +133,6 @@ class RestoreWorker(QObject):
                 self.finished.emit(start_photo, to_qimage(start_photo.pixels), 0.0)
                 return
             del self._cache[first:]
-            remaining = len(stages) - first
             result, seconds = start_photo, 0.0
             last_progress, last_stage = 0.0, ""
             from restorer.stages import StageContext
@@ -149,7 +148,9 @@ class RestoreWorker(QObject):
                     if (now - last_progress >= PROGRESS_INTERVAL_S or event.fraction >= 1.0
                             or event.stage != last_stage):
                         last_progress, last_stage = now, event.stage
-                        self.progress.emit((first + event.overall * remaining) / len(stages), event.stage)
+                        # The share of this run (stages reused from the cache cost nothing): the bar
+                        # and its time left follow the work still to do, weighted by each stage's cost.
+                        self.progress.emit(event.overall, event.stage)
                 elif isinstance(event, StageFinished):
                     if event.photo is not None:
                         self._cache.append((self._key(recipe, mask, event.stage), event.photo))
