@@ -244,6 +244,8 @@ class _BatchDisplay:
             print(f"{outcome.source} -> {outcome.output} (already there, skipped)")
         else:
             print(f"{outcome.source} -> {outcome.output}")
+            if outcome.reason:  # restored, with something the user must know (a multi-page TIFF)
+                print(f"restorer: {outcome.reason}", file=sys.stderr)
         if self.done < self.total:
             self.bar.update(f"{self.done}/{self.total} photos", self.done / self.total)
 

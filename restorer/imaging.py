@@ -98,6 +98,15 @@ class PhotoMetadata:
     # What the pipeline did to these pixels, stage by stage (restorer.provenance.StageRecord);
     # written into the result's XMP packet.
     history: tuple = ()
+    # Pages (frames) in the file: a multi-page TIFF is restored from its first page only, and says so.
+    pages: int = 1
+
+    def pages_notice(self) -> str:
+        """One sentence when the file has pages the result will not hold, else ""."""
+        if self.pages <= 1 or self.source is None:
+            return ""
+        return (f"{self.source.name} has {self.pages} pages; only the first was restored "
+                f"(the original keeps them all).")
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +159,8 @@ def read_photo(path: Path | str) -> Photo:
     except UnreadablePhoto:
         raise
     except UnidentifiedImageError:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            return _photo_from_tifffile(path)  # floating-point samples, which Pillow cannot decode
         raise UnreadablePhoto(f"{path.name} is not an image Restorer can read (unknown or unsupported format).") from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).rstrip(".") or type(exc).__name__
@@ -191,8 +202,53 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         jpeg_layout=jpeg_layout_of(image, int(orientation)),
         xmp=_xmp_of(image),
         iptc=_iptc_of(image),
+        pages=int(getattr(image, "n_frames", 1) or 1),
     )
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
+
+
+def _photo_from_tifffile(path: Path) -> Photo:
+    """A TIFF that Pillow cannot decode (16-, 32- or 64-bit floating-point samples), through tifffile.
+
+    Float samples are taken as 0..1 (scaled down by their maximum when brighter, as
+    _decode_high_depth does) and the result is written with 16 bits per channel.
+    """
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            data = page.asarray()
+            pages = len(tif.pages)
+            icc = page.tags.get(34675)
+            xmp = page.tags.get(700)
+            icc_profile = bytes(icc.value) if icc is not None else None
+            xmp_packet = bytes(xmp.value) if xmp is not None and isinstance(xmp.value, (bytes, bytearray)) else None
+    except Exception as exc:  # tifffile raises many kinds; the user needs one sentence
+        raise UnreadablePhoto(f"{path.name} is a TIFF that could not be decoded ({exc}).") from None
+    if data.ndim == 3 and data.shape[0] in (3, 4) and data.shape[2] not in (3, 4):
+        data = np.moveaxis(data, 0, -1)  # planar (separate) samples
+    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 3, 4)):
+        raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
+    if np.issubdtype(data.dtype, np.floating):
+        pixels = np.nan_to_num(data.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        peak = float(pixels.max()) if pixels.size else 1.0
+        pixels = pixels / peak if peak > 1.0 else pixels
+    elif np.issubdtype(data.dtype, np.integer):
+        pixels = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
+    else:
+        raise UnreadablePhoto(f"{path.name} has {data.dtype} samples, which Restorer cannot restore.")
+    grayscale = pixels.ndim == 2 or pixels.shape[2] == 1
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    alpha = pixels[..., 3].copy() if pixels.shape[2] == 4 else None
+    rgb = np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else pixels[..., :3]
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None
+    metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
+                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages)
+    return Photo(np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), metadata,
+                 None if alpha is None else np.clip(alpha, 0.0, 1.0))
 
 
 def _xmp_of(image: Image.Image) -> bytes | None:

@@ -1,4 +1,5 @@
 import io
+import json
 
 import numpy as np
 import pytest
@@ -134,3 +135,45 @@ def test_unknown_output_format_leaves_nothing(tmp_path):
     with pytest.raises(UnwritableOutput):
         write_photo(photo, tmp_path / "b.xyz")
     assert not (tmp_path / "b.xyz").exists()
+
+
+def test_floating_point_tiffs_are_read_and_written_with_16_bits(tmp_path):
+    """Pillow cannot decode RGB float TIFFs (some scanner and HDR software writes them); tifffile can."""
+    import tifffile
+
+    from restorer.imaging import read_photo, write_photo
+
+    rgb = gradient_photo(40, 30)
+    for dtype in (np.float32, np.float16):
+        path = tmp_path / f"scan_{np.dtype(dtype).name}.tif"
+        tifffile.imwrite(path, rgb.astype(dtype), photometric="rgb")
+        photo = read_photo(path)
+        assert photo.size == (40, 30) and photo.metadata.bit_depth == 16
+        assert np.abs(photo.pixels - rgb).max() < 2e-3
+    bright = tmp_path / "linear.tif"
+    tifffile.imwrite(bright, (rgb * 4).astype(np.float32), photometric="rgb")  # brighter than 1: scaled by its peak
+    assert read_photo(bright).pixels.max() == pytest.approx(1.0)
+    written = write_photo(read_photo(tmp_path / "scan_float32.tif"), tmp_path / "out.tif")
+    assert tifffile.imread(written).dtype == np.uint16
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"II*\x00garbage")
+    with pytest.raises(UnreadablePhoto, match="junk.tif"):
+        read_photo(junk)
+
+
+def test_a_multi_page_tiff_is_restored_from_page_one_and_says_so(tmp_path, capsys):
+    import tifffile
+
+    from restorer.cli import main
+
+    pages = np.stack([(gradient_photo(40, 30, seed=i) * 255).astype(np.uint8) for i in range(3)])
+    tifffile.imwrite(tmp_path / "front_and_back.tif", pages)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "front_and_back.tif"), "-o", str(out), "--stages", "upscale",
+                 "--upscale-engine", "lanczos", "--scale", "2"]) == 0
+    assert "front_and_back.tif has 3 pages; only the first was restored" in capsys.readouterr().err
+    report = json.loads((out / "restorer-report.json").read_text())
+    (row,) = report["files"]
+    assert row["status"] == "restored" and "3 pages" in row["reason"]
+    restored = tifffile.imread(out / "front_and_back_restored.tif")
+    assert restored.shape[:2] == (60, 80)

@@ -66,7 +66,8 @@ class FileTask:
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """One row of the report. `status` is restored, skipped or failed; `reason` one sentence when not restored."""
+    """One row of the report. `status` is restored, skipped or failed; `reason` one sentence when not
+    restored, or what the user must know about a restored file (a multi-page TIFF restored from page 1)."""
 
     source: str
     status: str
@@ -198,7 +199,7 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
                 write_text_atomically(sidecar, recipe.to_json())
             except OSError as exc:
                 raise UnwritableOutput(f"{sidecar} could not be written ({exc.strerror or exc}).") from None
-        return outcome("restored", output=str(written))
+        return outcome("restored", photo.metadata.pages_notice(), output=str(written))
     except Cancelled:
         raise
     except RestorerError as exc:

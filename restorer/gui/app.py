@@ -345,6 +345,9 @@ class Application(QObject):
         self.window.viewer.set_hints(())
         self._show_output_size()
         self.window.update_hint_actions()
+        notice = photo.metadata.pages_notice()
+        if notice:
+            self.window.statusBar().showMessage(notice.replace("was restored", "is open"))
 
     def _on_load_failed(self, message: str) -> None:
         self.session.set_busy(False)
