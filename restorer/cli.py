@@ -207,7 +207,7 @@ def command_run(args: argparse.Namespace) -> int:
     finally:
         place.close()
         display.clear()
-    if len(jobs) > 1 or report.totals()["skipped"]:
+    if len(jobs) > 1 or report.totals()["skipped"] or report.stopped:
         print(report.summary(), file=sys.stderr)
     return report.exit_code()
 

@@ -18,6 +18,20 @@ class UnwritableOutput(RestorerError):
     """A result could not be written."""
 
 
+class DiskFull(UnwritableOutput):
+    """A result could not be written because its disk (or the user's quota there) is full: every file after
+    it would fail the same way, so a batch stops instead of restoring photos it cannot keep."""
+
+
+def unwritable(path, exc: OSError) -> UnwritableOutput:
+    """The error for an OSError raised while writing `path`: DiskFull when there is no room left."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"{path} could not be written: the disk holding it is full.")
+    return UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).")
+
+
 class BadMask(RestorerError):
     """A mask file is missing, unreadable or does not fit the photo."""
 

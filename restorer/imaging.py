@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from restorer.errors import UnreadablePhoto, UnwritableOutput
+from restorer.errors import UnreadablePhoto, UnwritableOutput, unwritable
 
 # Decompression bombs: allow large archival scans (up to ~600 Mpx), refuse worse.
 Image.MAX_IMAGE_PIXELS = 600_000_000
@@ -396,7 +396,7 @@ def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None,
         with atomic_file(path) as fh:
             _encode(photo, suffix, depth, jpeg_quality, fh, xmp)  # straight to disk: no copy in memory
     except OSError as exc:
-        raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
+        raise unwritable(path, exc) from None
     return path
 
 

@@ -306,3 +306,40 @@ def test_the_report_and_metadata_name_the_engine_that_enlarged_each_file(tmp_pat
     assert main(["run", str(folder), "-o", str(tmp_path / "plain"), *RECIPE]) == 0
     plain = _report(tmp_path / "plain")["files"][0]["engine"]
     assert plain and "enlarged" not in plain
+
+
+def test_a_full_disk_stops_the_batch_at_once_and_resume_goes_on(tmp_path, monkeypatch, capsys):
+    """Every file after the first ENOSPC would be restored only to fail to be written: the batch stops, says
+    why in one sentence, and --resume continues once there is room."""
+    import errno
+
+    import restorer.imaging as imaging
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i in range(5):
+        Image.fromarray((gradient_photo(24, 16, seed=i) * 255).astype(np.uint8)).save(folder / f"s{i}.png")
+    real_encode, calls = imaging._encode, []
+
+    def encode_until_full(photo, suffix, depth, quality, out, xmp=None):
+        calls.append(1)
+        if len(calls) >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_encode(photo, suffix, depth, quality, out, xmp)
+
+    monkeypatch.setattr(imaging, "_encode", encode_until_full)
+    out = tmp_path / "out"
+    lanczos = ["--stages", "upscale", "--upscale-engine", "lanczos", "--scale", "2"]
+    assert main(["run", str(folder), "-o", str(out), *lanczos]) == 3
+    assert len(calls) == 2  # the third file was never restored
+    err = capsys.readouterr().err
+    assert "s1.png" in err and "the disk holding it is full" in err
+    assert "The batch stopped: the disk holding" in err and "--resume" in err
+    report = _report(out)
+    assert report["stopped"].startswith("The batch stopped") and report["interrupted"]
+    assert [f.name for f in out.glob("*_restored.png")] == ["s0_restored.png"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left behind
+    monkeypatch.setattr(imaging, "_encode", real_encode)  # room again
+    assert main(["run", str(folder), "-o", str(out), *lanczos, "--resume"]) == 0
+    assert sorted(f.name for f in out.glob("*_restored.png")) == [f"s{i}_restored.png" for i in range(5)]
+    assert _report(out)["stopped"] == ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from restorer.batch.jobs import Job
@@ -74,22 +75,49 @@ def run_batch(jobs: list[Job], options: BatchOptions, place, outdir: Path, *, re
     last_write = time.monotonic()
     try:
         for outcome in _once_each(place.run(tasks, gate)):
-            journal.record(outcome)
             report.add(outcome)
+            try:
+                journal.record(outcome)
+                if write_report and time.monotonic() - last_write > REPORT_EVERY_S:
+                    report.write(outdir)
+                    last_write = time.monotonic()
+            except OSError as exc:  # the output disk filled up between files
+                outcome = replace(outcome, stops_batch=True) if outcome.status != "failed" else outcome
+                _stop(report, gate, outdir, exc)
             if on_outcome:
                 on_outcome(outcome)
-            if write_report and time.monotonic() - last_write > REPORT_EVERY_S:
-                report.write(outdir)
-                last_write = time.monotonic()
+            if outcome.stops_batch and not report.stopped:
+                _stop(report, gate, outdir, None)
         report.interrupted = gate.cancelled or len(report.outcomes) < len(report.inputs)
     except BaseException:
         report.interrupted = True
         raise
     finally:
-        journal.close()
+        try:
+            journal.close()
+        except OSError:
+            pass  # what it held was flushed line by line; a full disk only loses the last one
         if write_report:
-            report.write(outdir)
+            try:
+                report.write(outdir)
+            except OSError as exc:
+                report.stopped = report.stopped or _stop_sentence(outdir, exc)
     return report
+
+
+def _stop_sentence(outdir: Path, exc: OSError | None) -> str:
+    import errno
+
+    if exc is None or exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"The batch stopped: the disk holding {outdir} is full. Free some space and run the same "
+                "command with --resume to go on from there.")
+    return f"The batch stopped: {outdir} could not be written ({exc.strerror or exc})."
+
+
+def _stop(report: BatchReport, gate: Gate, outdir: Path, exc: OSError | None) -> None:
+    """Stop dispatching files: every one after this would be restored only to fail to be written."""
+    report.stopped = report.stopped or _stop_sentence(outdir, exc)
+    gate.cancel()
 
 
 def _once_each(outcomes: Iterator[FileOutcome]) -> Iterator[FileOutcome]:

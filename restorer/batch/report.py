@@ -38,6 +38,7 @@ class BatchReport:
     started: str = field(default_factory=lambda: datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"))
     outcomes: dict[str, FileOutcome] = field(default_factory=dict)
     interrupted: bool = False
+    stopped: str = ""  # why the batch stopped early on its own (the output disk is full), in one sentence
 
     def add(self, outcome: FileOutcome) -> None:
         self.outcomes[outcome.source] = outcome
@@ -76,7 +77,8 @@ class BatchReport:
         if earlier:
             parts.append(f"{earlier} already restored by an earlier run")
         parts += [f"{now['skipped']} skipped", f"{total['failed']} failed"]
-        return f"{len(self.inputs)} photos: " + ", ".join(parts) + ("; interrupted" if self.interrupted else "") + "."
+        line = f"{len(self.inputs)} photos: " + ", ".join(parts) + ("; interrupted" if self.interrupted else "") + "."
+        return f"{line} {self.stopped}" if self.stopped else line
 
     def write(self, outdir: Path) -> tuple[Path, Path]:
         """Write both files atomically; returns their paths."""
@@ -86,7 +88,7 @@ class BatchReport:
         document = {"software": _software(), "started": self.started,
                     "finished": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
                     "place": self.place, "recipe_hash": self.recipe_hash, "recipe": self.recipe,
-                    "interrupted": self.interrupted, "totals": dict(self.totals()), "exit_code": self.exit_code(),
+                    "interrupted": self.interrupted, "stopped": self.stopped, "totals": dict(self.totals()), "exit_code": self.exit_code(),
                     "files": rows}
         outdir = Path(outdir)
         json_path = write_text_atomically(outdir / REPORT_JSON, json.dumps(document, indent=2, ensure_ascii=False))

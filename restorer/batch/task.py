@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -78,6 +78,8 @@ class FileOutcome:
     engine: str = ""
     attempts: int = 1
     carried_over: bool = field(default=False, compare=False)  # restored by an earlier, interrupted run
+    # The batch cannot go on (the output disk is full): the engine stops dispatching files.
+    stops_batch: bool = field(default=False, compare=False)
 
     def to_row(self) -> dict:
         return {"input": self.source, "status": self.status, "reason": self.reason, "output": self.output,
@@ -120,14 +122,14 @@ def _write_mask(mask, path: Path) -> None:
     import numpy as np
     from PIL import Image
 
-    from restorer.errors import UnwritableOutput
+    from restorer.errors import unwritable
     from restorer.imaging import atomic_file
 
     try:
         with atomic_file(path) as fh:
             Image.fromarray(np.where(mask, 255, 0).astype(np.uint8)).save(fh, format="PNG")
     except OSError as exc:
-        raise UnwritableOutput(f"{path} could not be written ({exc.strerror or exc}).") from None
+        raise unwritable(path, exc) from None
 
 
 def engine_label(enlarged_with: str = "", networks: str | None = None) -> str:
@@ -150,7 +152,7 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
     """
     from restorer import pipeline
     from restorer.batch.jobs import name_file
-    from restorer.errors import Cancelled, RestorerError, UnwritableOutput
+    from restorer.errors import Cancelled, DiskFull, RestorerError, unwritable
     from restorer.events import Finished
     from restorer.imaging import output_suffix, read_photo, write_photo, write_text_atomically
 
@@ -198,10 +200,12 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
             try:
                 write_text_atomically(sidecar, recipe.to_json())
             except OSError as exc:
-                raise UnwritableOutput(f"{sidecar} could not be written ({exc.strerror or exc}).") from None
+                raise unwritable(sidecar, exc) from None
         return outcome("restored", photo.metadata.pages_notice(), output=str(written))
     except Cancelled:
         raise
+    except DiskFull as exc:
+        return replace(outcome("failed", name_file(str(exc), source)), stops_batch=True)
     except RestorerError as exc:
         return outcome("failed", name_file(str(exc), source))
     except MemoryError:

@@ -214,7 +214,8 @@ class QueuePanel(QWidget):
         totals = report.totals()
         self.summary.setText(f"{'Stopped' if report.interrupted else 'Done'}: {totals['restored']} restored, "
                              f"{totals['skipped']} skipped, {totals['failed']} failed. Report: "
-                             f"{Path(self.outdir.text()) / 'restorer-report.csv'}")
+                             f"{Path(self.outdir.text()) / 'restorer-report.csv'}"
+                             + (f"\n{report.stopped}" if report.stopped else ""))
         self.pause_button.setText("Pause")
         self._update_buttons()
 
