@@ -343,3 +343,21 @@ def test_a_full_disk_stops_the_batch_at_once_and_resume_goes_on(tmp_path, monkey
     assert main(["run", str(folder), "-o", str(out), *lanczos, "--resume"]) == 0
     assert sorted(f.name for f in out.glob("*_restored.png")) == [f"s{i}_restored.png" for i in range(5)]
     assert _report(out)["stopped"] == ""
+
+
+@pytest.mark.parametrize("outdir", ["Scans/restored", "Scans"])
+def test_a_second_run_never_takes_its_own_results_for_photos(tmp_path, outdir, capsys):
+    """`run Scans -o Scans/restored --recursive` (or `-o Scans`) twice: the second run restores the same
+    three scans again, not the first run's results, and refuses nothing."""
+    scans = tmp_path / "Scans"
+    (scans / "1920s").mkdir(parents=True)
+    for name in ("a.png", "a.jpg", "1920s/b.png"):
+        Image.fromarray((gradient_photo(24, 16) * 255).astype(np.uint8)).save(scans / name)
+    lanczos = ["--stages", "upscale", "--upscale-engine", "lanczos", "--scale", "2"]
+    for _ in range(2):
+        assert main(["run", str(scans), "-o", str(tmp_path / outdir), "--recursive", *lanczos]) == 0
+        report = _report(tmp_path / outdir)
+        assert sorted(Path(r["input"]).relative_to(scans).as_posix() for r in report["files"]) == \
+            ["1920s/b.png", "a.jpg", "a.png"]
+    results = sorted(p.relative_to(tmp_path / outdir).as_posix() for p in (tmp_path / outdir).rglob("*_restored*"))
+    assert results == ["1920s/b_restored.png", "a_restored-2.png", "a_restored.png"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +18,34 @@ class Job:
     target_stem: Path  # output path without suffix
 
 
+# The names results take: photo_restored.png, photo_restored-2.tif, photo_restored_mask.png.
+_OUR_RESULT = re.compile(r"_restored(-\d+)?(_mask)?$")
+
+
+def _is_earlier_result(path: Path, folder: Path, outdir: Path) -> bool:
+    """True for a file in input `folder` that a run into `outdir` wrote: never a photo to restore again.
+
+    An output folder inside the input folder (`run Scans -o Scans/restored --recursive`) is left out
+    whole; when the output folder is the input folder (or holds it), only files named as results are.
+    """
+    if folder == outdir or folder.is_relative_to(outdir):
+        return bool(_OUR_RESULT.search(path.stem))
+    return path.resolve().is_relative_to(outdir)
+
+
 def expand_inputs(inputs: list[Path], outdir: Path, *, recursive: bool = False) -> list[Job]:
-    """Files as given; folders become their photos (sorted), keeping sub-folders under `outdir`."""
+    """Files as given; folders become their photos (sorted), keeping sub-folders under `outdir`.
+
+    Inside a folder, earlier results written to `outdir` are not photos (see _is_earlier_result).
+    """
     jobs: list[Job] = []
+    resolved_out = Path(outdir).resolve()
     for item in inputs:
         if item.is_dir():
             pattern = "**/*" if recursive else "*"
-            for path in sorted(p for p in item.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES):
+            folder = item.resolve()
+            found = (p for p in item.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES)
+            for path in sorted(p for p in found if not _is_earlier_result(p, folder, resolved_out)):
                 relative = path.relative_to(item).with_suffix("")
                 jobs.append(Job(path, outdir / relative.parent / f"{relative.name}_restored"))
         else:
