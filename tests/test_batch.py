@@ -348,11 +348,14 @@ def test_a_full_disk_stops_the_batch_at_once_and_resume_goes_on(tmp_path, monkey
 @pytest.mark.parametrize("outdir", ["Scans/restored", "Scans"])
 def test_a_second_run_never_takes_its_own_results_for_photos(tmp_path, outdir, capsys):
     """`run Scans -o Scans/restored --recursive` (or `-o Scans`) twice: the second run restores the same
-    three scans again, not the first run's results, and refuses nothing."""
+    three scans again, not the first run's results, and refuses nothing; hidden files are not photos."""
     scans = tmp_path / "Scans"
     (scans / "1920s").mkdir(parents=True)
     for name in ("a.png", "a.jpg", "1920s/b.png"):
         Image.fromarray((gradient_photo(24, 16) * 255).astype(np.uint8)).save(scans / name)
+    (scans / "._a.jpg").write_bytes(b"\x00\x05\x16\x07 Mac OS X resource fork")  # hidden: not a photo
+    (scans / ".thumbnails").mkdir()
+    Image.fromarray((gradient_photo(8, 8) * 255).astype(np.uint8)).save(scans / ".thumbnails" / "a.png")
     lanczos = ["--stages", "upscale", "--upscale-engine", "lanczos", "--scale", "2"]
     for _ in range(2):
         assert main(["run", str(scans), "-o", str(tmp_path / outdir), "--recursive", *lanczos]) == 0

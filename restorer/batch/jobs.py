@@ -33,6 +33,12 @@ def _is_earlier_result(path: Path, folder: Path, outdir: Path) -> bool:
     return path.resolve().is_relative_to(outdir)
 
 
+def _hidden(relative: Path) -> bool:
+    """Hidden files and folders: a Mac's ._photo.jpg resource forks on a shared drive, .thumbnails/, our
+    own temporary files. They are not the user's photos; a file named on the command line still is."""
+    return any(part.startswith(".") for part in relative.parts)
+
+
 def expand_inputs(inputs: list[Path], outdir: Path, *, recursive: bool = False) -> list[Job]:
     """Files as given; folders become their photos (sorted), keeping sub-folders under `outdir`.
 
@@ -44,7 +50,8 @@ def expand_inputs(inputs: list[Path], outdir: Path, *, recursive: bool = False) 
         if item.is_dir():
             pattern = "**/*" if recursive else "*"
             folder = item.resolve()
-            found = (p for p in item.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES)
+            found = (p for p in item.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES
+                     and not _hidden(p.relative_to(item)))
             for path in sorted(p for p in found if not _is_earlier_result(p, folder, resolved_out)):
                 relative = path.relative_to(item).with_suffix("")
                 jobs.append(Job(path, outdir / relative.parent / f"{relative.name}_restored"))
