@@ -174,3 +174,36 @@ def test_identity_is_embedded_from_lightness_so_added_colour_does_not_count():
     difference = np.abs(lightness_u8(coloured).astype(int) - lightness_u8(grey).astype(int))
     assert difference.max() <= 6  # luma follows L* (4 levels apart at most here: the weights differ)
     assert np.abs(coloured - grey).max() > 0.1  # while the RGB changed a lot
+
+
+def test_scratch_marks_on_eyes_and_lips_need_far_more_certainty(monkeypatch):
+    """A catchlight looks like dust and the line between the lips like a crack: there a mark needs p > 0.9
+    (checked with stand-in networks that are equally sure everywhere), and growth does not reach in."""
+    import torch
+
+    from restorer.faces.features import feature_patches
+    from restorer.models.precision import Runtime
+    from restorer.stages import scratches
+
+    photo = read_photo(EXAMPLE).float_pixels()
+    faces = detect_faces(photo)
+    patches = feature_patches(faces, *photo.shape[:2])
+    assert len(patches) == 3  # two eyes and a mouth
+    features = np.zeros(photo.shape[:2], bool)
+    for x0, y0, inside in patches:
+        features[y0 : y0 + inside.shape[0], x0 : x0 + inside.shape[1]] |= inside
+    (rex, rey), (lex, ley), _, (rmx, rmy), (lmx, lmy) = faces[0].landmarks
+    assert features[round(rey), round(rex)] and features[round(ley), round(lex)]
+    assert features[round((rmy + lmy) / 2), round((rmx + lmx) / 2)]
+    assert 0.002 < features.mean() < 0.05  # small ellipses, not the whole face
+
+    def sure(logit):
+        return lambda image: torch.full_like(image[:, :1], logit)
+
+    fairly = scratches.detect_scratches_model(photo, sure(1.0), Runtime("cpu", None), grow=2)
+    assert not fairly[features].any() and fairly[~features].mean() > 0.9
+    very = scratches.detect_scratches_model(photo, sure(3.0), Runtime("cpu", None), grow=2)
+    assert very[features].all()
+    unprotected = scratches.detect_scratches_model(photo, sure(1.0), Runtime("cpu", None), grow=2,
+                                                   protect_faces=False)
+    assert unprotected[features].all()
