@@ -165,3 +165,31 @@ def test_recipe_with_hints_saves_and_opens_again(qtbot, tmp_path, monkeypatch):
         assert app.window.panel.colorize_saturation.value() == 140
     finally:
         app.shutdown()
+
+
+def test_closing_over_an_unsaved_result_asks_first(qtbot, tmp_path, monkeypatch):
+    app = Application()
+    qtbot.addWidget(app.window)
+    asked = []
+    answer = {"quit": False}
+    monkeypatch.setattr(app.window, "ask_to_close", lambda lost: asked.append(lost) or answer["quit"])
+    try:
+        app.window.show()
+        assert app.window.close() and not asked  # nothing to lose: closes without a question
+        app.window.show()
+        recipe = Recipe().with_enabled({"upscale"}).with_settings("upscale", engine="lanczos", scale=2)
+        open_and_restore(qtbot, app, save_rgb(tmp_path / "p.png", gradient_photo(20, 16)), recipe)
+        assert not app.window.close() and app.window.isVisible()  # the user chose Cancel
+        assert asked == ["The restored photo has not been saved."]
+        target = tmp_path / "kept.png"
+        with qtbot.waitSignal(app.worker.saved, timeout=10000):
+            app.save(str(target))
+        qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
+        assert app.window.close() and len(asked) == 1  # saved: nothing to ask
+        app.window.show()
+        app.restore()  # a new result, not saved yet ...
+        qtbot.waitUntil(lambda: not app.session.busy, timeout=10000)
+        answer["quit"] = True
+        assert app.window.close() and len(asked) == 2  # ... and the user quits anyway
+    finally:
+        app.shutdown()

@@ -267,6 +267,7 @@ class Application(QObject):
         self._set_hints(())
 
     def shutdown(self) -> None:
+        self.window.confirm_close = False  # quitting for good: nothing left to ask
         self.worker.request_cancel()
         self.queue_worker.cancel()
         for thread in (self.worker_thread, self.queue_thread):
@@ -357,6 +358,7 @@ class Application(QObject):
     def _on_result_loaded(self, photo, image, path: str) -> None:
         self.session.set_result(photo, image, self._queue_recipe, self.session.mask_version)
         self.session.saved_path = Path(path)
+        self.session.result_saved = True  # the queue wrote it
         self.window.statusBar().showMessage(f"{Path(path).name}: the queue's result, beside its original.")
 
     def _on_stage_started(self, stage: str, index: int, count: int) -> None:
@@ -411,6 +413,7 @@ class Application(QObject):
     def _on_saved(self, path: str) -> None:
         self.session.set_busy(False)
         self.session.saved_path = Path(path)
+        self.session.result_saved = True
         self.preferences.remember_folder(path)
         self.window.statusBar().showMessage(f"Saved {path}")
 

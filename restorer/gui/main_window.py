@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.preferences = preferences or Preferences()
+        self.confirm_close = True  # ask before closing over unsaved work (the app turns it off on shutdown)
         self.setWindowTitle("Restorer")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -485,6 +486,29 @@ class MainWindow(QMainWindow):
 
         colour = QColorDialog.getColor(QColor.fromRgbF(*initial), self, "Colour at this point")
         return (colour.redF(), colour.greenF(), colour.blueF()) if colour.isValid() else None
+
+    def closing_would_lose(self) -> str:
+        """What closing the window now would lose, in one or two sentences, or ""."""
+        reasons = [self.session.unsaved_work()]
+        if self.queue.running:
+            reasons.append("A batch is running in the queue; the photos it has finished are kept, and the "
+                           "same folder resumes it later.")
+        return " ".join(r for r in reasons if r)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Closing over unsaved work or a running batch asks first; anything else closes at once."""
+        lost = self.closing_would_lose() if self.confirm_close else ""
+        if lost and not self.ask_to_close(lost):
+            event.ignore()
+            return
+        event.accept()
+
+    def ask_to_close(self, lost: str) -> bool:
+        """True when the user chooses to quit anyway."""
+        answer = QMessageBox.question(self, "Quit Restorer?", f"{lost} Quit anyway?",
+                                      QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
 
     def show_error(self, title: str, message: str) -> None:
         """Say what went wrong without blocking: the window stays live, and each error gets its own box."""

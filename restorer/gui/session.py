@@ -32,6 +32,7 @@ class Session(QObject):
         self.result_recipe: Recipe | None = None
         self.result_mask_version = -1
         self.saved_path: Path | None = None
+        self.result_saved = False  # the result on screen is on disk (saved, or opened from a file)
         self.recipe = recipe or Recipe()
         self.mask_model = MaskModel()
         self.mask_version = 0
@@ -53,8 +54,18 @@ class Session(QObject):
         """Show `photo` as the result of `recipe` with the mask at `mask_version`."""
         self.result, self.result_image = photo, image
         self.result_recipe, self.result_mask_version = recipe, mask_version
+        self.result_saved = False
         self.result_changed.emit()
         self.update_stale()
+
+    def unsaved_work(self) -> str:
+        """What quitting now would lose, in a sentence, or "" when nothing."""
+        if self.busy and self.busy_task in ("restore", "save"):
+            return ("A restoration is still running." if self.busy_task == "restore"
+                    else "The result is still being saved.")
+        if self.result is not None and not self.result_saved:
+            return "The restored photo has not been saved."
+        return ""
 
     def set_recipe(self, recipe: Recipe) -> None:
         self.recipe = recipe
