@@ -207,11 +207,19 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
 
 
+def float_samples_to_unit(data: np.ndarray) -> np.ndarray:
+    """Floating-point samples as float32 meant for 0..1: NaN as 0, and scaled down by their peak when
+    brighter than 1 (linear HDR scans), so nothing clips to white."""
+    pixels = np.nan_to_num(data.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    peak = float(pixels.max()) if pixels.size else 1.0
+    return pixels / peak if peak > 1.0 else pixels
+
+
 def _photo_from_tifffile(path: Path) -> Photo:
     """A TIFF that Pillow cannot decode (16-, 32- or 64-bit floating-point samples), through tifffile.
 
-    Float samples are taken as 0..1 (scaled down by their maximum when brighter, as
-    _decode_high_depth does) and the result is written with 16 bits per channel.
+    Float samples go through float_samples_to_unit, as _decode_high_depth's do; the result is
+    written with 16 bits per channel.
     """
     import tifffile
 
@@ -231,9 +239,7 @@ def _photo_from_tifffile(path: Path) -> Photo:
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
-        pixels = np.nan_to_num(data.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-        peak = float(pixels.max()) if pixels.size else 1.0
-        pixels = pixels / peak if peak > 1.0 else pixels
+        pixels = float_samples_to_unit(data)
     elif np.issubdtype(data.dtype, np.integer):
         pixels = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
     else:
@@ -303,8 +309,7 @@ def _decode_high_depth(path: Path, image: Image.Image) -> tuple[np.ndarray, np.n
     elif decoded.dtype == np.uint8:
         scale = 255.0
     else:
-        decoded = decoded.astype(np.float32)
-        scale = max(float(decoded.max()), 1.0) if decoded.max() > 1.0 else 1.0
+        decoded, scale = float_samples_to_unit(decoded), 1.0
     pixels = decoded.astype(np.float32) / scale
     alpha = None
     if pixels.ndim == 2:

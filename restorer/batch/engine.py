@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from restorer.batch.jobs import Job
@@ -82,7 +81,6 @@ def run_batch(jobs: list[Job], options: BatchOptions, place, outdir: Path, *, re
                     report.write(outdir)
                     last_write = time.monotonic()
             except OSError as exc:  # the output disk filled up between files
-                outcome = replace(outcome, stops_batch=True) if outcome.status != "failed" else outcome
                 _stop(report, gate, outdir, exc)
             if on_outcome:
                 on_outcome(outcome)

@@ -88,8 +88,8 @@ class BatchReport:
         document = {"software": _software(), "started": self.started,
                     "finished": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
                     "place": self.place, "recipe_hash": self.recipe_hash, "recipe": self.recipe,
-                    "interrupted": self.interrupted, "stopped": self.stopped, "totals": dict(self.totals()), "exit_code": self.exit_code(),
-                    "files": rows}
+                    "interrupted": self.interrupted, "stopped": self.stopped, "totals": dict(self.totals()),
+                    "exit_code": self.exit_code(), "files": rows}
         outdir = Path(outdir)
         json_path = write_text_atomically(outdir / REPORT_JSON, json.dumps(document, indent=2, ensure_ascii=False))
         buffer = io.StringIO()

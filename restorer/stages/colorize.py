@@ -28,7 +28,7 @@ _TYPICAL_CHROMA = 0.12
 # and the full-resolution lightness keeps the detail. Measured on Kodak24 (with the gain below
 # adjusted to keep colourfulness >= 0.7): 384 px 22.82 dB, 10 hints 24.26 dB; 256 px 23.09 / 24.82 dB;
 # 192 px 23.16 / 24.81 dB.
-_WORKING_SHORT_SIDE = 256
+WORKING_SHORT_SIDE = 256
 # ColorNet's chroma is scaled by this at saturation 1.0. It is 1: the mean of the network's colour
 # distribution as it is, which is already neutral where the network is unsure (a spread distribution
 # averages towards grey) and vivid where it is sure (a peaked one averages to its colour). It was 0.83,
@@ -165,7 +165,7 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     context.use_model("restorer-colorize")
     lab = rgb_to_lab(rgb)
     h, w = lab.shape[:2]
-    scale = _WORKING_SHORT_SIDE / min(h, w)
+    scale = WORKING_SHORT_SIDE / min(h, w)
     wh, ww = (max(16, int(round(h * scale / 16)) * 16), max(16, int(round(w * scale / 16)) * 16))
     light = cv2.resize(lab[..., 0], (ww, wh), interpolation=cv2.INTER_AREA) / 100.0
     placed = hints_in_pixels(hints, wh, ww)

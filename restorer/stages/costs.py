@@ -14,6 +14,7 @@ the shares a little, not by orders of magnitude.
 from __future__ import annotations
 
 from restorer.recipe import Recipe
+from restorer.stages.colorize import WORKING_SHORT_SIDE  # ColorNet's input size
 
 # Multiply-adds per input pixel (measured on 128 x 128 inputs; x4 networks per pixel they enlarge).
 ARTIFACTNET = 373_000
@@ -27,8 +28,6 @@ NON_LOCAL_MEANS = 100_000
 CLASSIC_INPAINT = 5_000
 RESAMPLING = 300
 COLOUR_REVIVAL = 1_000
-# ColorNet sees the photo with its short side at this many pixels (restorer.stages.colorize).
-COLOUR_WORKING_SHORT_SIDE = 256
 
 
 def stage_costs(recipe: Recipe, size: tuple[int, int]) -> list[float]:
@@ -45,7 +44,7 @@ def stage_costs(recipe: Recipe, size: tuple[int, int]) -> list[float]:
             costs.append(pixels * (fill + (SCRATCHNET if settings.detect else 0)))
         elif stage == "colorize":
             short = min(width, height)
-            working = pixels * min(1.0, COLOUR_WORKING_SHORT_SIDE / max(1, short)) ** 2
+            working = pixels * min(1.0, WORKING_SHORT_SIDE / max(1, short)) ** 2
             costs.append(working * COLORNET + pixels * COLOUR_REVIVAL)
         elif stage == "upscale":
             if settings.engine == "lanczos":
