@@ -106,6 +106,8 @@ def test_the_status_bar_names_the_engine_the_recipe_enlarges_with(qtbot):
         panel = app.window.panel
         panel.upscale_quality.setCurrentIndex(panel.upscale_quality.findData("fast"))
         qtbot.waitUntil(lambda: label.text().endswith("fast mode"), timeout=10000)
+        panel.upscale_engine.setCurrentIndex(panel.upscale_engine.findData("lanczos"))
+        qtbot.waitUntil(lambda: label.text().startswith("Lanczos"), timeout=10000)
     finally:
         app.shutdown()
 

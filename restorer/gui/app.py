@@ -35,7 +35,7 @@ class _Requests(QObject):
     save = Signal(object, str)
     preview = Signal(object, object, object, object, int, float, str)
     detect = Signal(object)
-    describe_engine = Signal(str, str)  # precision, quality of the recipe's enlargement
+    describe_engine = Signal(str, str, str)  # engine, precision, quality of the recipe's enlargement
     queue_run = Signal(object, object, str)
 
 
@@ -45,10 +45,10 @@ def only_look_differs(a, b) -> bool:
         "upscale", alpha=b.settings("upscale").alpha) == b
 
 
-def _engine_choice(recipe) -> tuple[str, str]:
+def _engine_choice(recipe) -> tuple[str, str, str]:
     """What in a recipe decides the enlargement's engine."""
     upscale = recipe.settings("upscale")
-    return upscale.precision, upscale.quality
+    return upscale.engine, upscale.precision, upscale.quality
 
 
 class Application(QObject):
@@ -218,8 +218,7 @@ class Application(QObject):
 
     def _describe_engine(self) -> None:
         """Ask the worker which engine the recipe's enlargement runs on; the status bar shows its answer."""
-        upscale = self.session.recipe.settings("upscale")
-        self.requests.describe_engine.emit(upscale.precision, upscale.quality)
+        self.requests.describe_engine.emit(*_engine_choice(self.session.recipe))
 
     def use_reference(self, path: str) -> None:
         """Colour from `path` (a colour photo) from now on, or none with ""; re-colours the open photo."""

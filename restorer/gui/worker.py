@@ -99,10 +99,14 @@ class RestoreWorker(QObject):
             failed.emit(f"{Path(path).name} is too large to open with the memory available.")
         return None
 
-    @Slot(str, str)
-    def describe_engine(self, precision: str = "auto", quality: str = "best") -> None:
+    @Slot(str, str, str)
+    def describe_engine(self, engine: str = "realesrgan", precision: str = "auto", quality: str = "best") -> None:
         """Say which device and engine the recipe's enlargement runs on (measured once per machine, in this
-        thread): `precision` and `quality` are the recipe's (int8 by choice, the fast mode's student)."""
+        thread): `engine`, `precision` and `quality` are the recipe's (Lanczos, int8 by choice, the fast
+        mode's student)."""
+        if engine == "lanczos":
+            self.engine_ready.emit("Lanczos: no network enlarges")
+            return
         try:
             from restorer.engines.select import describe
             from restorer.models.manager import shared_manager
@@ -112,9 +116,9 @@ class RestoreWorker(QObject):
                 device = choose_runtime(self.device, "fp32").device
                 self.engine_ready.emit(describe("torch-fp32", device.split(":")[0]) + " · fast mode")
                 return
-            engine = shared_manager(self.device).sr_engine(precision)
-            device = "vulkan" if engine == "ncnn-vulkan" else choose_runtime(self.device).device
-            self.engine_ready.emit(describe(engine, device.split(":")[0]))
+            chosen = shared_manager(self.device).sr_engine(precision)
+            device = "vulkan" if chosen == "ncnn-vulkan" else choose_runtime(self.device).device
+            self.engine_ready.emit(describe(chosen, device.split(":")[0]))
         except Exception as exc:  # no torch, no GPU, int8 without ONNX Runtime: the status bar says so
             self.engine_ready.emit(f"no neural engine ({exc})"[:80])
 
