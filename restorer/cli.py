@@ -167,6 +167,7 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
 
 def command_run(args: argparse.Namespace) -> int:
     from restorer.batch import BatchOptions, DaskPlace, InProcess, LocalPool, expand_inputs, read_mask, run_batch
+    from restorer.batch.jobs import left_out_sentence
     from restorer.batch.report import EXIT_NONE_SUCCEEDED, EXIT_USAGE
 
     if args.workers < 1:
@@ -182,10 +183,14 @@ def command_run(args: argparse.Namespace) -> int:
     except RestorerError as exc:
         print(f"restorer: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    jobs = expand_inputs(args.inputs, args.outdir, recursive=args.recursive)
+    left_out: list[Path] = []
+    jobs = expand_inputs(args.inputs, args.outdir, recursive=args.recursive, left_out=left_out)
     if not jobs:
-        print("restorer: no photos found in the given folders.", file=sys.stderr)
+        print(" ".join(filter(None, ("restorer: no photos found in the given folders.", left_out_sentence(left_out)))),
+              file=sys.stderr)
         return EXIT_NONE_SUCCEEDED
+    if left_out:  # said now as well as in the summary, so a long night does not start with a surprise
+        print(f"restorer: {left_out_sentence(left_out)}", file=sys.stderr)
     options = BatchOptions(recipe.to_json(), str(args.mask.resolve()) if args.mask else None, args.fmt,
                            args.bit_depth, args.sidecar, args.save_mask, args.device)
     display = _BatchDisplay(len(jobs))
@@ -203,11 +208,12 @@ def command_run(args: argparse.Namespace) -> int:
     else:
         place = InProcess(on_event=display.on_event)
     try:
-        report = run_batch(jobs, options, place, args.outdir, resume=args.resume, on_outcome=display.on_outcome)
+        report = run_batch(jobs, options, place, args.outdir, resume=args.resume, on_outcome=display.on_outcome,
+                           left_out=left_out)
     finally:
         place.close()
         display.clear()
-    if len(jobs) > 1 or report.totals()["skipped"] or report.stopped:
+    if len(jobs) > 1 or report.totals()["skipped"] or report.stopped or report.left_out:
         print(report.summary(), file=sys.stderr)
     return report.exit_code()
 

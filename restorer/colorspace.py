@@ -24,3 +24,14 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Rec. 601
 def luma(rgb: np.ndarray) -> np.ndarray:
     """Rec. 601 luma of RGB (H, W, 3): the grey a black-and-white print would show."""
     return (rgb @ LUMA_WEIGHTS).astype(np.float32)
+
+
+def is_neutral(rgb: np.ndarray) -> bool:
+    """True when every pixel of float (H, W, 3) `rgb` has three equal channels: a grey photo."""
+    return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+
+
+def neutral(rgb: np.ndarray) -> np.ndarray:
+    """Float (H, W, 3) with each pixel's three channels replaced by their mean: grey, same shape."""
+    mean = rgb.mean(axis=2, dtype=np.float32)
+    return np.ascontiguousarray(np.repeat(mean[..., None], 3, axis=2))

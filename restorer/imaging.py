@@ -30,11 +30,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from restorer.errors import UnreadablePhoto, UnwritableOutput, unwritable
+from restorer.heif import HEIF_SUFFIXES, ensure_heif_opener, heif_bit_depth, read_deep_heif
 
 # Decompression bombs: allow large archival scans (up to ~600 Mpx), refuse worse.
 Image.MAX_IMAGE_PIXELS = 600_000_000
 
-READABLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+# HEIF (.heic, phones' photos) through pillow-heif; AVIF with Pillow's own decoder (11.3 and later).
+READABLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif"} | HEIF_SUFFIXES
 WRITABLE_FORMATS = {"png": ".png", "jpg": ".jpg", "tiff": ".tif", "webp": ".webp", "bmp": ".bmp"}
 _EXIF_ORIENTATION = 0x0112
 
@@ -105,7 +107,8 @@ class PhotoMetadata:
         """One sentence when the file has pages the result will not hold, else ""."""
         if self.pages <= 1 or self.source is None:
             return ""
-        return (f"{self.source.name} has {self.pages} pages; only the first was restored "
+        unit = "pages" if self.format in ("TIFF", "PDF") else "frames"  # an animated GIF, a HEIF burst
+        return (f"{self.source.name} has {self.pages} {unit}; only the first was restored "
                 f"(the original keeps them all).")
 
 
@@ -152,6 +155,8 @@ def read_photo(path: Path | str) -> Photo:
         raise UnreadablePhoto(f"{path} does not exist.")
     if path.is_dir():
         raise UnreadablePhoto(f"{path} is a folder, not a photo.")
+    if path.suffix.lower() in HEIF_SUFFIXES or _looks_like_heif(path):
+        ensure_heif_opener(path)
     try:
         with Image.open(path) as image:
             image.load()
@@ -171,17 +176,34 @@ def read_photo(path: Path | str) -> Photo:
         raise UnreadablePhoto(f"{path.name} is larger than 600 megapixels, which Restorer refuses to open.") from None
 
 
+# The brands of an ISO-BMFF 'ftyp' box that mark a HEIF still image (a .heic renamed .jpg still opens).
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def _looks_like_heif(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False  # Image.open below says why, in one sentence
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
 def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
     orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
     bit_depth = _bit_depth(image)
     grayscale = image.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
     alpha = None
-    if bit_depth == 16 or image.mode in ("I", "F"):
+    if image.format == "HEIF" and bit_depth == 16:
+        rgb, alpha = read_deep_heif(path)  # upright already: libheif applies the file's rotation
+    elif bit_depth == 16 or image.mode in ("I", "F"):
         rgb, alpha = _decode_high_depth(path, image)
         rgb = apply_orientation(rgb, orientation)
         alpha = None if alpha is None else apply_orientation(alpha, orientation)
     else:
         upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        if upright.mode == "CMYK" and image.info.get("icc_profile"):
+            upright = _cmyk_to_srgb(path, upright, image.info["icc_profile"])
         if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
             rgba = upright.convert("RGBA")
             alpha = np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
@@ -195,7 +217,8 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         format=image.format or path.suffix.lstrip(".").upper(),
         bit_depth=bit_depth,
         was_grayscale=grayscale,
-        icc_profile=image.info.get("icc_profile") or None,
+        # A CMYK profile does not describe the RGB pixels made from it (_cmyk_to_srgb made them sRGB).
+        icc_profile=None if image.mode == "CMYK" else image.info.get("icc_profile") or None,
         exif=_exif_without_orientation(image),
         dpi=_dpi(image),
         jpeg_quantization=getattr(image, "quantization", None) if image.format == "JPEG" else None,
@@ -205,6 +228,35 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         pages=int(getattr(image, "n_frames", 1) or 1),
     )
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
+
+
+def _cmyk_to_srgb(path: Path, image: Image.Image, profile: bytes) -> Image.Image:
+    """A CMYK image (a print shop's or a publisher's scan) in sRGB through its own ICC profile.
+
+    Pillow's plain conversion ignores the profile; through it, the colours are the ones the file
+    means. A profile LittleCMS cannot use falls back to the plain conversion.
+    """
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB",
+                                         renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+
+
+def icc_profile_for(profile: bytes | None, *, gray: bool) -> bytes | None:
+    """`profile` if it describes pixels of this kind (grey, or RGB), else None.
+
+    A file whose profile is for another colour space is invalid, and colour-managed software
+    rejects or misrenders it: a grey scan's grey profile cannot go with its colorized result,
+    nor an RGB profile with a result written as one grey channel. Untagged RGB is read as sRGB.
+    """
+    if not profile or len(profile) < 20:
+        return None
+    space = profile[16:20]  # the ICC header's data colour space
+    return profile if space == (b"GRAY" if gray else b"RGB ") else None
 
 
 def float_samples_to_unit(data: np.ndarray) -> np.ndarray:
@@ -285,6 +337,8 @@ def _iptc_of(image: Image.Image) -> bytes | None:
 
 def _bit_depth(image: Image.Image) -> int:
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        return 16
+    if image.format == "HEIF" and heif_bit_depth(image) > 8:
         return 16
     if image.format == "TIFF":
         bits = image.tag_v2.get(258)  # BitsPerSample
@@ -503,6 +557,7 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
     data = _quantize(photo, depth)
     gray = _still_gray(photo) and data.shape[2] == 3
     meta = photo.metadata
+    meta = replace(meta, icc_profile=icc_profile_for(meta.icc_profile, gray=gray or data.shape[2] == 1))
     if depth == 16 and suffix == ".png":
         arr = data[..., 0] if gray else cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
         ok, buf = cv2.imencode(".png", arr)

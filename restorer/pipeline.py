@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from restorer.colorspace import is_neutral, neutral
 from restorer.errors import Cancelled
 from restorer.events import Event, Finished, Progress, StageFinished, StageStarted
 from restorer.imaging import Photo
@@ -61,12 +62,18 @@ def run(recipe: Recipe, photo: Photo, *, mask: np.ndarray | None = None,
         yield StageStarted(stage_id, index, len(stages))
         stage_start = time.perf_counter()
         stage_context = replace(context, used=[])
+        # A grey photo stays grey through every stage but colorization: the networks' colour channels
+        # drift a level or two apart on grey input, which would turn a grey scan into a faintly
+        # tinted RGB file three times the size.
+        stays_grey = stage_id != "colorize" and is_neutral(photo.pixels)
         steps = STAGES[stage_id](photo, recipe.settings(stage_id), stage_context)
         while True:
             try:
                 fraction = next(steps)
             except StopIteration as done:
                 photo, note = done.value
+                if stays_grey and not is_neutral(photo.pixels):
+                    photo = photo.with_pixels(neutral(photo.pixels))
                 break
             if cancel.cancelled:
                 steps.close()

@@ -58,15 +58,18 @@ def plan(jobs: list[Job], options: BatchOptions, *, resume: bool,
 
 def run_batch(jobs: list[Job], options: BatchOptions, place, outdir: Path, *, resume: bool = False,
               gate: Gate | None = None, on_outcome: Callable[[FileOutcome], None] | None = None,
-              write_report: bool = True) -> BatchReport:
-    """Restore every job in `place`; returns the report (also written to `outdir` unless told not to)."""
+              write_report: bool = True, left_out: list[Path] | tuple = ()) -> BatchReport:
+    """Restore every job in `place`; returns the report (also written to `outdir` unless told not to).
+
+    `left_out`: files the inputs' folders hold in formats Restorer cannot read, named in the report.
+    """
     import json
 
     gate = gate or Gate()
     journal = Journal(outdir)
     tasks, known = plan(jobs, options, resume=resume, journal=journal)
     report = BatchReport([str(job.source) for job in jobs], json.loads(options.recipe_json), options.recipe_hash,
-                         place.place)
+                         place.place, left_out=[str(path) for path in left_out])
     for outcome in known:
         report.add(outcome)
         if on_outcome:

@@ -39,20 +39,63 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def expand_inputs(inputs: list[Path], outdir: Path, *, recursive: bool = False) -> list[Job]:
-    """Files as given; folders become their photos (sorted), keeping sub-folders under `outdir`.
+# Formats scans and photos are kept in that Restorer does not read. Found in a folder, they are named in
+# the batch's summary and report: an archivist must learn that the camera-raw half of a folder was left
+# out, not find it out months later. Other files (notes, spreadsheets, sidecars) are simply not photos.
+UNREADABLE_IMAGE_SUFFIXES = {
+    ".jxl", ".jp2", ".j2k", ".jpx", ".psd", ".psb", ".xcf", ".exr", ".hdr", ".svg", ".eps", ".pdf",
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".raf", ".pef",
+    ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".mrw", ".raw",
+}
 
-    Inside a folder, earlier results written to `outdir` are not photos (see _is_earlier_result).
+
+def folder_photos(folder: Path, outdir: Path, *, recursive: bool,
+                  left_out: list[Path] | None = None) -> list[Path]:
+    """The photos in `folder` (sorted), as a batch into `outdir` restores them.
+
+    Hidden files and earlier results written to `outdir` are not photos (see _hidden and
+    _is_earlier_result). Files in image formats Restorer cannot read go to `left_out` when given.
+    """
+    pattern = "**/*" if recursive else "*"
+    resolved, resolved_out = Path(folder).resolve(), Path(outdir).resolve()
+    photos = []
+    for path in Path(folder).glob(pattern):
+        if not path.is_file() or _hidden(path.relative_to(folder)):
+            continue
+        suffix = path.suffix.lower()
+        if suffix in READABLE_SUFFIXES and not _is_earlier_result(path, resolved, resolved_out):
+            photos.append(path)
+        elif suffix in UNREADABLE_IMAGE_SUFFIXES and left_out is not None:
+            left_out.append(path)
+    if left_out is not None:
+        left_out.sort()
+    return sorted(photos)
+
+
+def left_out_sentence(left_out: list[Path] | list[str]) -> str:
+    """One sentence for files a batch left out for their format, or "" when there were none."""
+    if not left_out:
+        return ""
+    counts: dict[str, int] = {}
+    for path in left_out:
+        suffix = Path(path).suffix.lower()
+        counts[suffix] = counts.get(suffix, 0) + 1
+    kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    files = "file" if len(left_out) == 1 else "files"
+    return (f"Left out {len(left_out)} {files} in formats Restorer cannot read ({kinds}); "
+            "convert them to TIFF or PNG to restore them.")
+
+
+def expand_inputs(inputs: list[Path], outdir: Path, *, recursive: bool = False,
+                  left_out: list[Path] | None = None) -> list[Job]:
+    """Files as given; folders become their photos (folder_photos), keeping sub-folders under `outdir`.
+
+    Files in folders that are images Restorer cannot read are appended to `left_out` when given.
     """
     jobs: list[Job] = []
-    resolved_out = Path(outdir).resolve()
     for item in inputs:
         if item.is_dir():
-            pattern = "**/*" if recursive else "*"
-            folder = item.resolve()
-            found = (p for p in item.glob(pattern) if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES
-                     and not _hidden(p.relative_to(item)))
-            for path in sorted(p for p in found if not _is_earlier_result(p, folder, resolved_out)):
+            for path in folder_photos(item, outdir, recursive=recursive, left_out=left_out):
                 relative = path.relative_to(item).with_suffix("")
                 jobs.append(Job(path, outdir / relative.parent / f"{relative.name}_restored"))
         else:

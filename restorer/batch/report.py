@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from restorer.batch.jobs import left_out_sentence
 from restorer.batch.task import FileOutcome
 
 REPORT_JSON = "restorer-report.json"
@@ -39,6 +40,7 @@ class BatchReport:
     outcomes: dict[str, FileOutcome] = field(default_factory=dict)
     interrupted: bool = False
     stopped: str = ""  # why the batch stopped early on its own (the output disk is full), in one sentence
+    left_out: list[str] = field(default_factory=list)  # files in the folders in formats Restorer cannot read
 
     def add(self, outcome: FileOutcome) -> None:
         self.outcomes[outcome.source] = outcome
@@ -78,7 +80,7 @@ class BatchReport:
             parts.append(f"{earlier} already restored by an earlier run")
         parts += [f"{now['skipped']} skipped", f"{total['failed']} failed"]
         line = f"{len(self.inputs)} photos: " + ", ".join(parts) + ("; interrupted" if self.interrupted else "") + "."
-        return f"{line} {self.stopped}" if self.stopped else line
+        return " ".join(part for part in (line, self.stopped, left_out_sentence(self.left_out)) if part)
 
     def write(self, outdir: Path) -> tuple[Path, Path]:
         """Write both files atomically; returns their paths."""
@@ -88,7 +90,8 @@ class BatchReport:
         document = {"software": _software(), "started": self.started,
                     "finished": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
                     "place": self.place, "recipe_hash": self.recipe_hash, "recipe": self.recipe,
-                    "interrupted": self.interrupted, "stopped": self.stopped, "totals": dict(self.totals()),
+                    "interrupted": self.interrupted, "stopped": self.stopped, "left_out": self.left_out,
+                    "totals": dict(self.totals()),
                     "exit_code": self.exit_code(), "files": rows}
         outdir = Path(outdir)
         json_path = write_text_atomically(outdir / REPORT_JSON, json.dumps(document, indent=2, ensure_ascii=False))

@@ -18,13 +18,14 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QM
                                QWidget)
 
 from restorer import __version__
+from restorer.imaging import READABLE_SUFFIXES
 from restorer.gui.mask_editor import MaskEditor
 from restorer.gui.preferences import Preferences
 from restorer.gui.queue import QueuePanel
 from restorer.gui.recipe_panel import RecipePanel
 from restorer.gui.session import Session
 
-_OPEN_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"
+_OPEN_FILTER = f"Photos ({' '.join('*' + s for s in sorted(READABLE_SUFFIXES))});;All files (*)"
 _RECIPE_FILTER = "Recipe (*.json)"
 # What restorer.imaging.write_photo writes, in the order offered; the first is the default.
 SAVE_FORMATS = (("PNG", ".png", "*.png"), ("TIFF", ".tif", "*.tif *.tiff"), ("JPEG", ".jpg", "*.jpg *.jpeg"),

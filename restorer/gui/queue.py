@@ -136,14 +136,16 @@ class QueuePanel(QWidget):
 
     def add(self, paths: list[str]) -> None:
         """Queue photos and folders (folders are searched, sub-folders included)."""
-        from restorer.imaging import READABLE_SUFFIXES
+        from restorer.batch.jobs import folder_photos, left_out_sentence
 
+        left_out: list[Path] = []
         for path in paths:
             item = Path(path)
-            files = ([str(p) for p in sorted(item.rglob("*")) if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES]
-                     if item.is_dir() else [str(item)])
             if item.is_dir() and not self.outdir.text():
                 self.outdir.setText(str(item.parent / f"{item.name}_restored"))
+            # The same photos a command-line batch finds: no hidden files, no earlier results.
+            files = ([str(p) for p in folder_photos(item, Path(self.outdir.text()), recursive=True, left_out=left_out)]
+                     if item.is_dir() else [str(item)])
             for file in files:
                 if file not in self._rows:
                     self._rows[file] = self.table.rowCount()
@@ -152,7 +154,7 @@ class QueuePanel(QWidget):
                     self._set(file, Path(file).name, "queued", "", "")
         if self._sources and not self.outdir.text():
             self.outdir.setText(str(Path(self._sources[0]).parent / "restored"))
-        self.summary.setText(f"{len(self._sources)} photos queued.")
+        self.summary.setText(" ".join(filter(None, (f"{len(self._sources)} photos queued.", left_out_sentence(left_out)))))
         self._update_buttons()
 
     def sources(self) -> list[str]:

@@ -1,0 +1,175 @@
+"""Formats beyond the classic ones (HEIC from phones at 8 and 10 bits, AVIF, GIF), colour profiles that must
+match the pixels they travel with, grey scans that stay grey, and files a batch leaves out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorer.batch.jobs import expand_inputs, left_out_sentence
+from restorer.cli import main
+from restorer.imaging import Photo, PhotoMetadata, read_photo, write_photo
+
+from .conftest import gradient_photo
+
+pillow_heif = pytest.importorskip("pillow_heif")
+
+CAMERA = "Phone of a genealogist"
+
+
+def _smooth(width: int = 64, height: int = 48) -> np.ndarray:
+    return gradient_photo(width, height)
+
+
+def _exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = CAMERA  # Make
+    return exif
+
+
+def test_a_phone_heic_opens_with_its_pixels_and_exif(tmp_path):
+    rgb = _smooth()
+    path = tmp_path / "print.heic"
+    pillow_heif.from_pillow(Image.fromarray((rgb * 255 + 0.5).astype(np.uint8))).save(path, quality=95,
+                                                                                     exif=_exif().tobytes())
+    photo = read_photo(path)
+    assert photo.pixels.shape == rgb.shape and photo.metadata.bit_depth == 8
+    assert float(np.abs(photo.pixels - rgb).mean()) < 0.02  # lossy, but the same picture
+    assert photo.metadata.exif is not None and CAMERA.encode() in photo.metadata.exif
+
+
+def test_a_ten_bit_heic_keeps_its_depth_into_a_sixteen_bit_result(tmp_path):
+    """A gradient finer than 8 bits: read at full depth, it keeps more than 256 levels and is saved at 16 bits."""
+    height, width = 32, 1024
+    ramp = np.tile(np.linspace(0.2, 0.45, width, dtype=np.float32), (height, 1))  # ~256 10-bit levels, ~64 8-bit
+    samples = (np.stack([ramp, ramp, ramp], axis=2) * 65535).astype(np.uint16)
+    path = tmp_path / "hdr.heic"
+    heif = pillow_heif.from_bytes(mode="RGB;16", size=(width, height), data=samples.tobytes())
+    heif.save(path, quality=-1)  # lossless
+    photo = read_photo(path)
+    assert photo.metadata.bit_depth == 16
+    assert len(np.unique(np.round(photo.pixels[..., 1] * 65535))) > 150  # 8 bits would leave about 64
+    out = tmp_path / "out"
+    assert main(["run", str(path), "-o", str(out), "--stages", "upscale", "--upscale-engine", "lanczos",
+                 "--scale", "1"]) == 0
+    assert read_photo(out / "hdr_restored.png").metadata.bit_depth == 16
+
+
+def test_a_heic_renamed_jpg_still_opens(tmp_path):
+    path = tmp_path / "IMG_0001.jpg"
+    pillow_heif.from_pillow(Image.fromarray((_smooth() * 255).astype(np.uint8))).save(path, format="HEIF")
+    assert read_photo(path).metadata.format == "HEIF"
+
+
+def test_avif_and_gif_open(tmp_path):
+    rgb = _smooth()
+    image = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8))
+    image.save(tmp_path / "a.avif", quality=95)
+    image.save(tmp_path / "b.gif")
+    for name in ("a.avif", "b.gif"):
+        photo = read_photo(tmp_path / name)
+        assert photo.pixels.shape == rgb.shape
+        assert float(np.abs(photo.pixels - rgb).mean()) < 0.05, name  # GIF's palette costs a little
+
+
+def test_a_batch_names_the_files_it_cannot_read_instead_of_skipping_them_quietly(tmp_path, capsys):
+    scans = tmp_path / "Scans"
+    scans.mkdir()
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(scans / "a.png")
+    for name in ("b.cr2", "c.cr2", "d.psd"):
+        (scans / name).write_bytes(b"not read by Restorer")
+    (scans / "notes.txt").write_text("box 14, 1931")  # not an image at all: not mentioned
+    left_out: list[Path] = []
+    jobs = expand_inputs([scans], tmp_path / "out", left_out=left_out)
+    assert [job.source.name for job in jobs] == ["a.png"]
+    assert sorted(p.name for p in left_out) == ["b.cr2", "c.cr2", "d.psd"]
+    sentence = left_out_sentence(left_out)
+    assert sentence.startswith("Left out 3 files") and "2 .cr2, 1 .psd" in sentence
+    assert left_out_sentence([]) == ""
+
+    out = tmp_path / "out"
+    assert main(["run", str(scans), "-o", str(out), "--stages", "upscale", "--upscale-engine", "lanczos",
+                 "--scale", "1"]) == 0
+    assert "2 .cr2, 1 .psd" in capsys.readouterr().err
+    report = json.loads((out / "restorer-report.json").read_text())
+    assert sorted(Path(p).name for p in report["left_out"]) == ["b.cr2", "c.cr2", "d.psd"]
+
+
+def test_the_windows_queue_finds_the_same_photos_as_a_batch(qtbot, tmp_path):
+    """A folder dropped on the queue: no hidden files, no earlier results, and the unreadable ones named."""
+    from restorer.gui.queue import QueuePanel
+
+    scans = tmp_path / "Scans"
+    (scans / "Scans_restored").mkdir(parents=True)
+    for name in ("a.png", "Scans_restored/a_restored.png"):
+        Image.fromarray((_smooth() * 255).astype(np.uint8)).save(scans / name)
+    (scans / "._a.png").write_bytes(b"\x00\x05\x16\x07 Mac OS X resource fork")
+    (scans / "b.nef").write_bytes(b"raw")
+    panel = QueuePanel()
+    qtbot.addWidget(panel)
+    panel.outdir.setText(str(scans / "Scans_restored"))
+    panel.add([str(scans)])
+    assert [Path(p).name for p in panel.sources()] == ["a.png"]
+    assert "Left out 1 file" in panel.summary.text() and ".nef" in panel.summary.text()
+
+
+CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian's ghostscript ships it
+
+
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _with_space(profile: bytes, space: bytes) -> bytes:
+    return profile[:16] + space + profile[20:]  # the header's data colour space
+
+
+@pytest.mark.skipif(not CMYK_PROFILE.exists(), reason="needs a CMYK ICC profile (Debian's ghostscript ships one)")
+def test_a_cmyk_jpeg_is_converted_through_its_own_profile(tmp_path):
+    from PIL import ImageCms
+
+    rgb = _smooth()
+    source = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8))
+    profile = CMYK_PROFILE.read_bytes()
+    to_cmyk = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.ImageCmsProfile(str(CMYK_PROFILE)),
+                                      "RGB", "CMYK")
+    path = tmp_path / "magazine.jpg"
+    ImageCms.applyTransform(source, to_cmyk).save(path, icc_profile=profile, quality=95)
+    photo = read_photo(path)
+    naive = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255
+    assert float(np.abs(photo.pixels - rgb).mean()) < 0.5 * float(np.abs(naive - rgb).mean())
+    assert photo.metadata.icc_profile is None  # the pixels are sRGB now, not CMYK
+    with Image.open(write_photo(photo, tmp_path / "out.png")) as result:
+        assert "icc_profile" not in result.info
+
+
+def test_a_profile_is_written_only_with_pixels_of_its_colour_space(tmp_path):
+    """A grey scan's grey profile must not go with its colorized result, nor an RGB profile with grey pixels."""
+    srgb = _srgb_profile()
+    gray_profile = _with_space(srgb, b"GRAY")
+    colour = _smooth()
+    grey = np.repeat(colour.mean(axis=2, keepdims=True), 3, axis=2)
+    cases = [(colour, gray_profile, False, None), (colour, srgb, False, srgb),
+             (grey, gray_profile, True, gray_profile), (grey, srgb, True, None)]
+    for index, (pixels, profile, was_grey, expected) in enumerate(cases):
+        photo = Photo(pixels, PhotoMetadata(icc_profile=profile, was_grayscale=was_grey))
+        with Image.open(write_photo(photo, tmp_path / f"{index}.png")) as result:
+            assert result.info.get("icc_profile") == expected, index
+
+
+def test_a_grey_scan_stays_grey_through_the_networks(tmp_path):
+    """ArtifactNet's three output channels drift apart on grey input; the result must still be one grey channel."""
+    rng = np.random.default_rng(1)
+    grey = (np.clip(_smooth(96, 64).mean(axis=2) + rng.normal(0, 0.05, (64, 96)), 0, 1) * 255).astype(np.uint8)
+    Image.fromarray(grey).save(tmp_path / "scan.png")
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "scan.png"), "-o", str(out), "--stages", "artifacts",
+                 "--artifacts-strength", "60"]) == 0
+    with Image.open(out / "scan_restored.png") as result:
+        assert result.mode == "L"
