@@ -400,6 +400,29 @@ def _exif_without_orientation(image: Image.Image) -> bytes | None:
     return exif.tobytes()
 
 
+_EXIF_PIXEL_X, _EXIF_PIXEL_Y = 0xA002, 0xA003  # in the Exif sub-IFD: the picture's size in pixels
+
+
+def exif_for_size(exif: bytes, width: int, height: int) -> bytes:
+    """EXIF bytes whose recorded pixel size, if it has one, is `width` x `height`.
+
+    An enlarged result keeping the scan's 640 x 480 there misleads the software that trusts it.
+    (Pillow already leaves out the scan's embedded thumbnail, which would show the damaged original.)
+    """
+    from PIL import ExifTags
+
+    parsed = Image.Exif()
+    try:
+        parsed.load(exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
+        sub = parsed.get_ifd(ExifTags.IFD.Exif)
+    except Exception:  # noqa: BLE001 - EXIF of unknown origin: write it back as it came
+        return exif
+    if _EXIF_PIXEL_X not in sub and _EXIF_PIXEL_Y not in sub:
+        return exif
+    sub[_EXIF_PIXEL_X], sub[_EXIF_PIXEL_Y] = int(width), int(height)
+    return parsed.tobytes()
+
+
 def _dpi(image: Image.Image) -> tuple[float, float] | None:
     dpi = image.info.get("dpi")
     if not dpi:
@@ -575,7 +598,7 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
     if meta.icc_profile:
         options["icc_profile"] = meta.icc_profile
     if meta.exif and suffix in (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"):
-        options["exif"] = meta.exif
+        options["exif"] = exif_for_size(meta.exif, image.width, image.height)
     if meta.dpi:
         options["dpi"] = meta.dpi
     format_name = _FORMATS[suffix]
@@ -628,12 +651,39 @@ def _png_with_metadata(png: bytes, meta: PhotoMetadata, xmp: bytes | None = None
         ppm = [max(1, int(round(d / 0.0254))) for d in meta.dpi]
         chunks += _png_chunk(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1))
     if meta.exif:
-        exif = meta.exif[6:] if meta.exif.startswith(b"Exif\x00\x00") else meta.exif
-        chunks += _png_chunk(b"eXIf", exif)
+        width, height = struct.unpack(">II", png[16:24])  # from IHDR
+        exif = exif_for_size(meta.exif, width, height)
+        chunks += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
     if xmp:  # iTXt: keyword, no compression, no language, no translated keyword, then the text
         chunks += _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp)
     ihdr_end = 8 + 4 + 4 + 13 + 4
     return png[:ihdr_end] + chunks + png[ihdr_end:]
+
+
+# The first IFD's descriptive tags an archive's scanner or catalogue writes: caption, document and page
+# name, scanner make and model, date, artist, host computer, copyright. Pillow writes them back into
+# 8-bit results with the rest of the EXIF; the 16-bit TIFF writer (tifffile) takes them one by one.
+_DESCRIPTIVE_TIFF_TAGS = (269, 270, 271, 272, 285, 306, 315, 316, 33432)
+
+
+def _descriptive_tiff_tags(exif: bytes | None) -> dict[int, str]:
+    """The descriptive IFD0 tags of `exif` (see _DESCRIPTIVE_TIFF_TAGS) as ASCII text, by tag number."""
+    if not exif:
+        return {}
+    parsed = Image.Exif()
+    try:
+        parsed.load(exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
+    except Exception:  # noqa: BLE001 - EXIF of unknown origin: the pixels matter more
+        return {}
+    tags = {}
+    for code in _DESCRIPTIVE_TIFF_TAGS:
+        value = parsed.get(code)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str) and value.strip("\x00 ") and value.isascii() \
+                and not (code == 270 and value.startswith('{"shape"')):  # tifffile's own note, not a caption
+            tags[code] = value.rstrip("\x00")
+    return tags
 
 
 def _tiff16(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None) -> None:
@@ -646,7 +696,12 @@ def _tiff16(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None
         extratags.append((700, "B", len(xmp), xmp, True))
     if meta.iptc:
         extratags.append((33723, "B", len(meta.iptc), meta.iptc, True))
-    kwargs: dict = {}
+    for code, text in _descriptive_tiff_tags(meta.exif).items():
+        extratags.append((code, "s", 0, text, True))
+    from restorer import __version__
+
+    # metadata=None: no tifffile JSON in ImageDescription, which holds the scan's own caption if any.
+    kwargs: dict = {"metadata": None, "software": f"Restorer {__version__}"}
     if meta.dpi:
         kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")
     photometric = "minisblack" if data.ndim == 2 else "rgb"

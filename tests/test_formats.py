@@ -173,3 +173,36 @@ def test_a_grey_scan_stays_grey_through_the_networks(tmp_path):
                  "--artifacts-strength", "60"]) == 0
     with Image.open(out / "scan_restored.png") as result:
         assert result.mode == "L"
+
+
+def test_a_sixteen_bit_tiff_keeps_the_scanners_and_the_archives_tags(tmp_path):
+    import tifffile
+
+    tags = {270: "Box 14, wedding 1931", 271: "Epson", 272: "Perfection V850", 306: "2019:03:01 10:00:00",
+            315: "County Archive", 33432: "(c) County Archive"}
+    scan = (np.repeat(_smooth()[..., :1], 3, axis=2) * np.array([1.0, 0.9, 0.8]) * 65535).astype(np.uint16)
+    description = tags.pop(270)
+    tifffile.imwrite(tmp_path / "scan.tif", scan, photometric="rgb", metadata=None, description=description,
+                     extratags=[(code, "s", 0, text, True) for code, text in tags.items()])
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "scan.tif"), "-o", str(out), "--stages", "upscale",
+                 "--upscale-engine", "lanczos", "--scale", "2"]) == 0
+    with tifffile.TiffFile(out / "scan_restored.tif") as result:
+        page = result.pages[0]
+        written = {code: page.tags[code].value for code in (270, *tags) if code in page.tags}
+        assert page.dtype == np.uint16 and page.shape[:2] == (96, 128)
+    assert written == {270: description, **tags}
+
+
+def test_the_exif_pixel_size_is_the_results(tmp_path):
+    from PIL import ExifTags
+
+    exif = _exif()
+    exif.get_ifd(ExifTags.IFD.Exif).update({0xA002: 64, 0xA003: 48, 0x9003: "1931:05:04 10:00:00"})
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "p.jpg", exif=exif, quality=95)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "p.jpg"), "-o", str(out), "--stages", "upscale",
+                 "--upscale-engine", "lanczos", "--scale", "2"]) == 0
+    with Image.open(out / "p_restored.png") as result:
+        sub = result.getexif().get_ifd(ExifTags.IFD.Exif)
+        assert (sub[0xA002], sub[0xA003]) == (128, 96) and sub[0x9003] == "1931:05:04 10:00:00"
