@@ -706,8 +706,90 @@ def _tiff16(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None
         kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")
     photometric = "minisblack" if data.ndim == 2 else "rgb"
     extrasamples = ("unassalpha",) if data.ndim == 3 and data.shape[2] == 4 else None
+    exif_ifd = _exif_sub_ifd(meta.exif, data.shape[1], data.shape[0])
+    if exif_ifd is not None:
+        extratags.append((_PLACEHOLDER_TAG, "I", 1, 0, True))  # becomes the pointer to the EXIF IFD below
     # tifffile needs a named file or a buffer; an os.fdopen handle's name is an int.
     buffer = io.BytesIO()
     tifffile.imwrite(buffer, data, photometric=photometric, compression="zlib", extratags=extratags,
-                     extrasamples=extrasamples, **kwargs)
-    out.write(buffer.getbuffer())
+                     extrasamples=extrasamples, byteorder="<", **kwargs)
+    written = bytearray(buffer.getbuffer())
+    if exif_ifd is not None:
+        written = _append_exif_ifd(written, exif_ifd)
+    out.write(written)
+
+
+_EXIF_IFD_POINTER = 0x8769
+_PLACEHOLDER_TAG = 65000  # a private tag number tifffile writes; _append_exif_ifd renumbers it
+
+
+def _exif_sub_ifd(exif: bytes | None, width: int, height: int) -> tuple[dict, dict] | None:
+    """The EXIF sub-IFD of `exif` (DateTimeOriginal, exposure, lens...) as (values, TIFF types) by tag,
+    its pixel size made the result's; None if it has none or cannot be read.
+
+    The types are the file's own: guessed again from the values, a rational like 1/125 s would come
+    back as two SHORTs, which libtiff-based software rejects.
+    """
+    from PIL import TiffImagePlugin
+
+    if not exif:
+        return None
+    data = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+    try:
+        order = "<" if data[:2] == b"II" else ">"
+        stream = io.BytesIO(data)
+        first = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+        stream.seek(struct.unpack_from(order + "I", data, 4)[0])
+        first.load(stream)
+        if _EXIF_IFD_POINTER not in first:
+            return None
+        sub = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+        stream.seek(int(first[_EXIF_IFD_POINTER]))
+        sub.load(stream)
+        values, types = dict(sub), dict(sub.tagtype)
+    except Exception:  # noqa: BLE001 - EXIF of unknown origin: the pixels matter more
+        return None
+    values.pop(0xA005, None)  # the Interoperability IFD pointer: an offset into the source's EXIF
+    if not values:
+        return None
+    if _EXIF_PIXEL_X in values or _EXIF_PIXEL_Y in values:
+        values[_EXIF_PIXEL_X], values[_EXIF_PIXEL_Y] = int(width), int(height)
+        types[_EXIF_PIXEL_X] = types[_EXIF_PIXEL_Y] = 4  # LONG
+    return values, types
+
+
+def _append_exif_ifd(tiff: bytearray, sub: tuple[dict, dict]) -> bytearray:
+    """`tiff` (little-endian, written with _PLACEHOLDER_TAG in its first IFD) with `sub` appended as its EXIF IFD.
+
+    tifffile refuses to write the ExifIFD tag, so it writes a private placeholder tag instead; here
+    the EXIF IFD goes after the image, and the placeholder becomes the ExifIFD tag pointing at it
+    (its 12-byte entry renumbered, the entries sorted again as TIFF requires). BigTIFF (files over
+    4 GB) is left without it.
+    """
+    from PIL import TiffImagePlugin
+
+    if bytes(tiff[:4]) != b"II*\x00":
+        return tiff
+    first = struct.unpack_from("<I", tiff, 4)[0]
+    count = struct.unpack_from("<H", tiff, first)[0]
+    entries = [bytes(tiff[first + 2 + 12 * i : first + 14 + 12 * i]) for i in range(count)]
+    codes = [struct.unpack_from("<H", entry)[0] for entry in entries]
+    if _PLACEHOLDER_TAG not in codes or _EXIF_IFD_POINTER in codes:
+        return tiff
+    start = len(tiff) + (len(tiff) % 2)  # IFDs start on a word boundary
+    directory = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+    values, types = sub
+    for tag, value in values.items():
+        if tag in types:
+            directory.tagtype[tag] = types[tag]
+        directory[tag] = value
+    try:
+        block = directory.tobytes(start)
+    except Exception:  # noqa: BLE001 - a value Pillow cannot encode: keep the file, without the EXIF IFD
+        return tiff
+    tiff += b"\x00" * (start - len(tiff)) + block
+    # The ExifIFD entry: type LONG (4), one value, the new IFD's offset.
+    entries[codes.index(_PLACEHOLDER_TAG)] = struct.pack("<HHII", _EXIF_IFD_POINTER, 4, 1, start)
+    entries.sort(key=lambda entry: struct.unpack_from("<H", entry)[0])
+    tiff[first + 2 : first + 2 + 12 * count] = b"".join(entries)
+    return tiff

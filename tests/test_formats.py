@@ -206,3 +206,22 @@ def test_the_exif_pixel_size_is_the_results(tmp_path):
     with Image.open(out / "p_restored.png") as result:
         sub = result.getexif().get_ifd(ExifTags.IFD.Exif)
         assert (sub[0xA002], sub[0xA003]) == (128, 96) and sub[0x9003] == "1931:05:04 10:00:00"
+
+
+def test_a_sixteen_bit_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path):
+    """tifffile cannot write EXIF's own IFD; it is appended, with each tag's original TIFF type."""
+    from PIL import ExifTags, TiffImagePlugin
+
+    exif = _exif()
+    exif.get_ifd(ExifTags.IFD.Exif).update({0x9003: "1931:05:04 10:00:00", 0xA002: 64, 0xA003: 48,
+                                            0x829A: TiffImagePlugin.IFDRational(1, 125)})
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "p.jpg", exif=exif, quality=95)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "p.jpg"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
+                 "lanczos", "--scale", "2", "--format", "tiff", "--bit-depth", "16"]) == 0
+    with Image.open(out / "p_restored.tif") as result:
+        assert result.mode.startswith("RGB") or result.mode.startswith("I")  # Pillow opens it at all
+        sub = result.getexif().get_ifd(ExifTags.IFD.Exif)
+    assert sub[0x9003] == "1931:05:04 10:00:00" and (sub[0xA002], sub[0xA003]) == (128, 96)
+    assert abs(float(sub[0x829A]) - 1 / 125) < 1e-9  # still a rational, not two SHORTs
+    assert read_photo(out / "p_restored.tif").metadata.bit_depth == 16
