@@ -473,7 +473,7 @@ def write_photo(photo: Photo, path: Path | str, *, bit_depth: int | None = None,
         depth = 8
     if suffix not in _FORMATS:
         raise UnwritableOutput(f"Restorer cannot write '{suffix}' files; choose .png, .jpg, .tif, .webp or .bmp.")
-    xmp = _xmp_packet(photo.metadata, recipe_hash, engine)
+    xmp = _xmp_packet(photo.metadata, recipe_hash, engine, photo.size)
     try:
         with atomic_file(path) as fh:
             _encode(photo, suffix, depth, jpeg_quality, fh, xmp)  # straight to disk: no copy in memory
@@ -560,15 +560,18 @@ _FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".ti
             ".bmp": "BMP"}
 
 
-def _xmp_packet(meta: PhotoMetadata, recipe_hash: str, engine: str) -> bytes | None:
-    """The packet to embed: the source's own, with this run's provenance merged in when there is one."""
+def _xmp_packet(meta: PhotoMetadata, recipe_hash: str, engine: str, size: tuple[int, int]) -> bytes | None:
+    """The packet to embed: the source's own, with this run's provenance merged in when there is one,
+    upright and `size` (width, height) wherever it states an orientation or a size."""
+    from restorer.provenance import with_geometry
+
     if not meta.history:
-        return meta.xmp
+        return with_geometry(meta.xmp, *size)
     from restorer import __version__
     from restorer.provenance import Provenance, build_packet
 
     record = Provenance(f"Restorer {__version__}", tuple(meta.history), recipe_hash, engine)
-    return build_packet(record, meta.xmp, meta.iptc)
+    return with_geometry(build_packet(record, meta.xmp, meta.iptc), *size)
 
 
 # A JPEG marker segment holds at most 65,533 bytes; XMP's own header takes 29 of them.

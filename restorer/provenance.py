@@ -40,6 +40,8 @@ NS = {
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
     "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
     "restorer": "http://ns.restorer-app.org/provenance/1.0/",
+    "tiff": "http://ns.adobe.com/tiff/1.0/",
+    "exif": "http://ns.adobe.com/exif/1.0/",
 }
 for _prefix, _uri in NS.items():
     ET.register_namespace(_prefix, _uri)
@@ -274,6 +276,43 @@ def _add_run(rdf: ET.Element, description: ET.Element, provenance: Provenance) -
                 model = _sub(models, "rdf:li", rdf_parseType="Resource")
                 _sub(model, "restorer:modelId", use.model_id)
                 _sub(model, "restorer:sha256", use.sha256)
+
+
+# What a packet may say about the pixels' geometry (Lightroom and Photoshop copy EXIF's into XMP). Our
+# results are upright and often enlarged: a stale tiff:Orientation would turn them again in software
+# that reads XMP before EXIF, and stale sizes would report the scan's.
+_GEOMETRY = ("tiff:Orientation", "tiff:ImageWidth", "tiff:ImageLength", "exif:PixelXDimension",
+             "exif:PixelYDimension")
+
+
+def with_geometry(packet: bytes | None, width: int, height: int) -> bytes | None:
+    """`packet` saying upright and `width` x `height` wherever it states an orientation or a size.
+
+    A packet that states neither (or is not valid XML) comes back byte for byte.
+    """
+    rdf = parse_packet(packet)
+    if rdf is None:
+        return packet
+    values = dict(zip(_GEOMETRY, ("1", str(width), str(height), str(width), str(height))))
+    changed = False
+    for description in rdf.findall(_q("rdf:Description")):
+        for name, value in values.items():
+            if description.get(_q(name)) not in (None, value):
+                description.set(_q(name), value)
+                changed = True
+            for element in description.findall(_q(name)):
+                if (element.text or "").strip() != value:
+                    element.text = value
+                    changed = True
+    return _serialize(rdf) if changed else packet
+
+
+def _serialize(rdf: ET.Element) -> bytes:
+    """A complete XMP packet (UTF-8) around `rdf`."""
+    meta = ET.Element(_q("x:xmpmeta"))
+    meta.append(rdf)
+    ET.indent(meta, space=" ")
+    return (_PACKET_HEAD + ET.tostring(meta, encoding="unicode") + _PACKET_TAIL).encode("utf-8")
 
 
 def build_packet(provenance: Provenance, existing: bytes | str | None = None, iim: bytes | None = None) -> bytes:

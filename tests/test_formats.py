@@ -225,3 +225,33 @@ def test_a_sixteen_bit_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_p
     assert sub[0x9003] == "1931:05:04 10:00:00" and (sub[0xA002], sub[0xA003]) == (128, 96)
     assert abs(float(sub[0x829A]) - 1 / 125) < 1e-9  # still a rational, not two SHORTs
     assert read_photo(out / "p_restored.tif").metadata.bit_depth == 16
+
+
+def test_the_xmp_says_upright_and_the_results_size(tmp_path):
+    """A scan turned upright by its EXIF orientation, whose XMP (as Lightroom writes it) says the same
+    orientation: a stale tiff:Orientation would turn the result again in software that reads XMP first."""
+    from restorer.provenance import parse_packet, read_title, with_geometry
+
+    packet = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+              '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+              'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+              'xmlns:dc="http://purl.org/dc/elements/1.1/" tiff:Orientation="6">'
+              '<exif:PixelXDimension>64</exif:PixelXDimension><exif:PixelYDimension>48</exif:PixelYDimension>'
+              '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Uncle Jim</rdf:li></rdf:Alt></dc:title>'
+              '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+    exif = _exif()
+    exif[0x0112] = 6
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "p.jpg", exif=exif, xmp=packet)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "p.jpg"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
+                 "lanczos", "--scale", "2"]) == 0
+    result = read_photo(out / "p_restored.png")
+    assert result.size == (96, 128)  # upright: the 64 x 48 scan turned a quarter, then doubled
+    description = parse_packet(result.metadata.xmp).find("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description")
+    assert description.get("{http://ns.adobe.com/tiff/1.0/}Orientation") == "1"
+    assert description.find("{http://ns.adobe.com/exif/1.0/}PixelXDimension").text == "96"
+    assert description.find("{http://ns.adobe.com/exif/1.0/}PixelYDimension").text == "128"
+    assert read_title(result.metadata.xmp) == "Uncle Jim"
+    plain = packet.replace(b' tiff:Orientation="6"', b"").replace(b"<exif:PixelXDimension>64</exif:PixelXDimension>"
+                                                                  b"<exif:PixelYDimension>48</exif:PixelYDimension>", b"")
+    assert with_geometry(plain, 96, 128) == plain  # nothing to correct: the packet comes back byte for byte
