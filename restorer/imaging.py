@@ -102,6 +102,9 @@ class PhotoMetadata:
     history: tuple = ()
     # Pages (frames) in the file: a multi-page TIFF is restored from its first page only, and says so.
     pages: int = 1
+    # The file's own captions, (keyword, text): PNG text chunks (Title, Author, Description...) and a
+    # JPEG's comment as "Comment". Scanning software and old catalogues put who and when there.
+    captions: tuple[tuple[str, str], ...] = ()
 
     def pages_notice(self) -> str:
         """One sentence when the file has pages the result will not hold, else ""."""
@@ -226,6 +229,7 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         xmp=_xmp_of(image),
         iptc=_iptc_of(image),
         pages=int(getattr(image, "n_frames", 1) or 1),
+        captions=_captions_of(image),
     )
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
 
@@ -398,6 +402,34 @@ def _exif_without_orientation(image: Image.Image) -> bytes | None:
     if _EXIF_ORIENTATION in exif:
         exif[_EXIF_ORIENTATION] = 1  # pixels are upright now; a stale tag would rotate them twice
     return exif.tobytes()
+
+
+def _captions_of(image: Image.Image) -> tuple[tuple[str, str], ...]:
+    """A file's text chunks and comment (see PhotoMetadata.captions); not its XMP, carried on its own."""
+    captions = []
+    if image.format == "PNG":
+        for keyword, text in (getattr(image, "text", None) or {}).items():
+            # ImageMagick's "Raw profile type exif/iptc/xmp" chunks hold hex dumps of other blocks.
+            if isinstance(text, str) and keyword != "XML:com.adobe.xmp" and not keyword.startswith("Raw profile"):
+                captions.append((keyword, text))
+    comment = image.info.get("comment")
+    if isinstance(comment, bytes):
+        try:
+            comment = comment.decode("utf-8")
+        except UnicodeDecodeError:
+            comment = comment.decode("latin-1")
+    if isinstance(comment, str) and comment.strip("\x00 \n"):
+        captions.append(("Comment", comment.strip("\x00")))
+    return tuple(captions)
+
+
+def _png_text_chunk(keyword: str, text: str) -> tuple[bytes, bytes]:
+    """(chunk type, payload) for a caption: tEXt when Latin-1 holds it, else iTXt (UTF-8)."""
+    key = keyword.encode("latin-1", "replace")[:79]
+    try:
+        return b"tEXt", key + b"\x00" + text.encode("latin-1")
+    except UnicodeEncodeError:
+        return b"iTXt", key + b"\x00\x00\x00\x00\x00" + text.encode("utf-8")
 
 
 _EXIF_PIXEL_X, _EXIF_PIXEL_Y = 0xA002, 0xA003  # in the Exif sub-IFD: the picture's size in pixels
@@ -620,14 +652,23 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
             tiffinfo[33723] = meta.iptc
         if tiffinfo:
             options["tiffinfo"] = tiffinfo
-    elif format_name == "PNG" and xmp:
+    elif format_name == "PNG" and (xmp or meta.captions):
         from PIL import PngImagePlugin
 
         info = PngImagePlugin.PngInfo()
-        info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
+        for keyword, text in meta.captions:
+            info.add(*_png_text_chunk(keyword, text))
+        if xmp:
+            info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
         options["pnginfo"] = info
     elif format_name in ("JPEG", "WEBP") and xmp:
         options["xmp"] = xmp
+    if format_name == "JPEG":
+        by_keyword = dict(meta.captions)
+        # A JPEG holds one comment: the scan's own, else its PNG description, else its title.
+        comment = by_keyword.get("Comment") or by_keyword.get("Description") or by_keyword.get("Title")
+        if comment:
+            options["comment"] = comment.encode("utf-8")
     if format_name == "WEBP":
         options.update(lossless=True)
     image.save(out, format=format_name, **options)
@@ -647,7 +688,7 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 def _png_with_metadata(png: bytes, meta: PhotoMetadata, xmp: bytes | None = None) -> bytes:
     """Splice iCCP, pHYs, eXIf and XMP (iTXt) chunks in after IHDR (OpenCV writes none of them)."""
-    chunks = b""
+    chunks = b"".join(_png_chunk(*_png_text_chunk(keyword, text)) for keyword, text in meta.captions)
     if meta.icc_profile:
         chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc_profile))
     if meta.dpi:

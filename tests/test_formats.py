@@ -255,3 +255,25 @@ def test_the_xmp_says_upright_and_the_results_size(tmp_path):
     plain = packet.replace(b' tiff:Orientation="6"', b"").replace(b"<exif:PixelXDimension>64</exif:PixelXDimension>"
                                                                   b"<exif:PixelYDimension>48</exif:PixelYDimension>", b"")
     assert with_geometry(plain, 96, 128) == plain  # nothing to correct: the packet comes back byte for byte
+
+
+def test_captions_in_png_text_chunks_and_jpeg_comments_are_kept(tmp_path):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Title", "Oma 1931")
+    info.add_itxt("Description", "Großmutter am Strand, Binz")
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "oma.png", pnginfo=info)
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "jim.jpg", comment=b"Uncle Jim, 1948")
+    out = tmp_path / "out"
+    lanczos = ["--stages", "upscale", "--upscale-engine", "lanczos", "--scale", "2"]
+    assert main(["run", str(tmp_path / "oma.png"), str(tmp_path / "jim.jpg"), "-o", str(out), *lanczos]) == 0
+    assert main(["run", str(tmp_path / "oma.png"), "-o", str(out / "deep"), *lanczos, "--bit-depth", "16"]) == 0
+    assert main(["run", str(tmp_path / "oma.png"), "-o", str(out / "jpeg"), *lanczos, "--format", "jpg"]) == 0
+    for path in (out / "oma_restored.png", out / "deep" / "oma_restored.png"):
+        with Image.open(path) as result:
+            assert result.text["Title"] == "Oma 1931" and result.text["Description"] == "Großmutter am Strand, Binz"
+    with Image.open(out / "jim_restored.png") as result:
+        assert result.text["Comment"] == "Uncle Jim, 1948"
+    with Image.open(out / "jpeg" / "oma_restored.jpg") as result:
+        assert result.info["comment"].decode("utf-8") == "Großmutter am Strand, Binz"
