@@ -623,8 +623,10 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
             raise UnwritableOutput("OpenCV could not encode the 16-bit PNG.")
         out.write(_png_with_metadata(buf.tobytes(), meta, xmp))
         return
-    if depth == 16 and suffix in (".tif", ".tiff"):
-        _tiff16(data[..., 0] if gray else data, meta, out, xmp)
+    if suffix in (".tif", ".tiff"):
+        # 8 and 16 bits alike through tifffile: Pillow cannot write 48-bit RGB, and its TIFF writer
+        # drops EXIF's own IFD (DateTimeOriginal) and the scan's descriptive tags.
+        _write_tiff(data[..., 0] if gray else data, meta, out, xmp)
         return
     image = Image.fromarray(data[..., 0] if gray else data)
     if suffix in (".jpg", ".jpeg") and image.mode == "RGBA":
@@ -632,7 +634,7 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
     options: dict = {}
     if meta.icc_profile:
         options["icc_profile"] = meta.icc_profile
-    if meta.exif and suffix in (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"):
+    if meta.exif and suffix in (".jpg", ".jpeg", ".png", ".webp"):
         options["exif"] = exif_for_size(meta.exif, image.width, image.height)
     if meta.dpi:
         options["dpi"] = meta.dpi
@@ -643,16 +645,7 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
             options["extra"] = b"\xff\xed" + struct.pack(">H", len(meta.iptc) + 2) + meta.iptc
         if xmp and len(xmp) > _JPEG_XMP_LIMIT:
             xmp = _compact_packet(xmp)
-    if format_name == "TIFF":
-        options["compression"] = "tiff_deflate"
-        tiffinfo = {}
-        if xmp:
-            tiffinfo[700] = xmp
-        if meta.iptc:
-            tiffinfo[33723] = meta.iptc
-        if tiffinfo:
-            options["tiffinfo"] = tiffinfo
-    elif format_name == "PNG" and (xmp or meta.captions):
+    if format_name == "PNG" and (xmp or meta.captions):
         from PIL import PngImagePlugin
 
         info = PngImagePlugin.PngInfo()
@@ -730,7 +723,8 @@ def _descriptive_tiff_tags(exif: bytes | None) -> dict[int, str]:
     return tags
 
 
-def _tiff16(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None) -> None:
+def _write_tiff(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None) -> None:
+    """A TIFF (8 or 16 bits by `data`'s dtype, deflate) with the profile, XMP, IPTC, the scan's tags and EXIF IFD."""
     import tifffile
 
     extratags = []

@@ -175,7 +175,9 @@ def test_a_grey_scan_stays_grey_through_the_networks(tmp_path):
         assert result.mode == "L"
 
 
-def test_a_sixteen_bit_tiff_keeps_the_scanners_and_the_archives_tags(tmp_path):
+@pytest.mark.parametrize("depth", [16, 8])
+def test_a_tiff_result_keeps_the_scanners_and_the_archives_tags(tmp_path, depth):
+    """16 bits go through tifffile, 8 through Pillow: each had left the caption and the scanner's tags behind."""
     import tifffile
 
     tags = {270: "Box 14, wedding 1931", 271: "Epson", 272: "Perfection V850", 306: "2019:03:01 10:00:00",
@@ -186,11 +188,12 @@ def test_a_sixteen_bit_tiff_keeps_the_scanners_and_the_archives_tags(tmp_path):
                      extratags=[(code, "s", 0, text, True) for code, text in tags.items()])
     out = tmp_path / "out"
     assert main(["run", str(tmp_path / "scan.tif"), "-o", str(out), "--stages", "upscale",
-                 "--upscale-engine", "lanczos", "--scale", "2"]) == 0
+                 "--upscale-engine", "lanczos", "--scale", "2", "--bit-depth", str(depth)]) == 0
     with tifffile.TiffFile(out / "scan_restored.tif") as result:
         page = result.pages[0]
         written = {code: page.tags[code].value for code in (270, *tags) if code in page.tags}
-        assert page.dtype == np.uint16 and page.shape[:2] == (96, 128)
+        assert page.dtype == (np.uint16 if depth == 16 else np.uint8) and page.shape[:2] == (96, 128)
+        assert page.tags[305].value.startswith("Restorer")
     assert written == {270: description, **tags}
 
 
@@ -208,8 +211,10 @@ def test_the_exif_pixel_size_is_the_results(tmp_path):
         assert (sub[0xA002], sub[0xA003]) == (128, 96) and sub[0x9003] == "1931:05:04 10:00:00"
 
 
-def test_a_sixteen_bit_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path):
-    """tifffile cannot write EXIF's own IFD; it is appended, with each tag's original TIFF type."""
+@pytest.mark.parametrize("depth", [16, 8])
+def test_a_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path, depth):
+    """tifffile cannot write EXIF's own IFD (nor did Pillow's TIFF writer); it is appended, with each tag's
+    original TIFF type."""
     from PIL import ExifTags, TiffImagePlugin
 
     exif = _exif()
@@ -218,13 +223,13 @@ def test_a_sixteen_bit_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_p
     Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "p.jpg", exif=exif, quality=95)
     out = tmp_path / "out"
     assert main(["run", str(tmp_path / "p.jpg"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
-                 "lanczos", "--scale", "2", "--format", "tiff", "--bit-depth", "16"]) == 0
+                 "lanczos", "--scale", "2", "--format", "tiff", "--bit-depth", str(depth)]) == 0
     with Image.open(out / "p_restored.tif") as result:
         assert result.mode.startswith("RGB") or result.mode.startswith("I")  # Pillow opens it at all
         sub = result.getexif().get_ifd(ExifTags.IFD.Exif)
     assert sub[0x9003] == "1931:05:04 10:00:00" and (sub[0xA002], sub[0xA003]) == (128, 96)
     assert abs(float(sub[0x829A]) - 1 / 125) < 1e-9  # still a rational, not two SHORTs
-    assert read_photo(out / "p_restored.tif").metadata.bit_depth == 16
+    assert read_photo(out / "p_restored.tif").metadata.bit_depth == depth
 
 
 def test_the_xmp_says_upright_and_the_results_size(tmp_path):
