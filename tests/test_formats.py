@@ -213,13 +213,15 @@ def test_the_exif_pixel_size_is_the_results(tmp_path):
 
 @pytest.mark.parametrize("depth", [16, 8])
 def test_a_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path, depth):
-    """tifffile cannot write EXIF's own IFD (nor did Pillow's TIFF writer); it is appended, with each tag's
-    original TIFF type."""
+    """tifffile cannot write EXIF's own IFD or the GPS IFD (nor did Pillow's TIFF writer); they are appended,
+    with each tag's original TIFF type."""
     from PIL import ExifTags, TiffImagePlugin
 
     exif = _exif()
     exif.get_ifd(ExifTags.IFD.Exif).update({0x9003: "1931:05:04 10:00:00", 0xA002: 64, 0xA003: 48,
                                             0x829A: TiffImagePlugin.IFDRational(1, 125)})
+    rational = TiffImagePlugin.IFDRational
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({1: "N", 2: (rational(54, 1), rational(10, 1), rational(0, 1))})
     Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "p.jpg", exif=exif, quality=95)
     out = tmp_path / "out"
     assert main(["run", str(tmp_path / "p.jpg"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
@@ -227,6 +229,8 @@ def test_a_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path, depth):
     with Image.open(out / "p_restored.tif") as result:
         assert result.mode.startswith("RGB") or result.mode.startswith("I")  # Pillow opens it at all
         sub = result.getexif().get_ifd(ExifTags.IFD.Exif)
+        gps = result.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert gps[1] == "N" and [float(v) for v in gps[2]] == [54.0, 10.0, 0.0]
     assert sub[0x9003] == "1931:05:04 10:00:00" and (sub[0xA002], sub[0xA003]) == (128, 96)
     assert abs(float(sub[0x829A]) - 1 / 125) < 1e-9  # still a rational, not two SHORTs
     assert read_photo(out / "p_restored.tif").metadata.bit_depth == depth

@@ -1,0 +1,159 @@
+"""Writing TIFF results, 8 or 16 bits, with everything the scan said about itself.
+
+Image contract: `write_tiff(data, meta, out, xmp)` takes uint8 or uint16 samples, (H, W) grey or
+(H, W, 3|4) RGB[A], and writes one deflate-compressed, little-endian TIFF to the binary file `out`.
+
+tifffile writes the pixels (Pillow cannot write 48-bit RGB) with the ICC profile, the XMP packet,
+the IPTC block and the scan's descriptive tags (caption, scanner, date, artist, copyright). EXIF's
+own IFD (DateTimeOriginal, exposure, lens) and the GPS IFD are sub-IFDs, which tifffile refuses to
+write: it writes a private placeholder tag for each instead, the sub-IFDs are appended after the
+image, and each placeholder entry is renumbered into the pointer tag aimed at its IFD.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, TiffImagePlugin
+
+if TYPE_CHECKING:
+    from restorer.imaging import PhotoMetadata
+
+# The first IFD's descriptive tags an archive's scanner or catalogue writes: document name, caption,
+# scanner make and model, page name, date, artist, host computer, copyright.
+DESCRIPTIVE_TAGS = (269, 270, 271, 272, 285, 306, 315, 316, 33432)
+
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+# Private tag numbers tifffile will write, one per sub-IFD; _append_sub_ifds renumbers them.
+_PLACEHOLDERS = {EXIF_IFD: 65000, GPS_IFD: 65001}
+_INTEROP_IFD = 0xA005  # inside the EXIF IFD: an offset into the source's EXIF, meaningless here
+_PIXEL_X, _PIXEL_Y = 0xA002, 0xA003  # in the EXIF IFD: the picture's size in pixels
+_LONG = 4  # the TIFF field type
+
+
+def _exif_data(exif: bytes) -> bytes:
+    return exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+
+
+def descriptive_tags(exif: bytes | None) -> dict[int, str]:
+    """The descriptive first-IFD tags of `exif` (DESCRIPTIVE_TAGS) as ASCII text, by tag number."""
+    if not exif:
+        return {}
+    parsed = Image.Exif()
+    try:
+        parsed.load(_exif_data(exif))
+    except Exception:  # noqa: BLE001 - EXIF of unknown origin: the pixels matter more
+        return {}
+    tags = {}
+    for code in DESCRIPTIVE_TAGS:
+        value = parsed.get(code)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str) and value.strip("\x00 ") and value.isascii() \
+                and not (code == 270 and value.startswith('{"shape"')):  # tifffile's own note, not a caption
+            tags[code] = value.rstrip("\x00")
+    return tags
+
+
+def sub_ifds(exif: bytes | None, width: int, height: int) -> dict[int, tuple[dict, dict]]:
+    """EXIF's own IFD and the GPS IFD of `exif`, by pointer tag, each as (values, TIFF types) by tag;
+    the EXIF IFD's pixel size made `width` x `height`. Missing or unreadable ones are left out.
+
+    The types are the file's own: guessed again from the values, a rational like 1/125 s would come
+    back as two SHORTs, which libtiff-based software rejects.
+    """
+    if not exif:
+        return {}
+    data = _exif_data(exif)
+    found = {}
+    try:
+        order = "<" if data[:2] == b"II" else ">"
+        stream = io.BytesIO(data)
+        first = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+        stream.seek(struct.unpack_from(order + "I", data, 4)[0])
+        first.load(stream)
+        for pointer in (EXIF_IFD, GPS_IFD):
+            if pointer in first:
+                sub = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
+                stream.seek(int(first[pointer]))
+                sub.load(stream)
+                values, types = dict(sub), dict(sub.tagtype)
+                values.pop(_INTEROP_IFD, None)
+                if values:
+                    found[pointer] = (values, types)
+    except Exception:  # noqa: BLE001 - EXIF of unknown origin: keep what was read, the pixels matter more
+        pass
+    if EXIF_IFD in found:
+        values, types = found[EXIF_IFD]
+        if _PIXEL_X in values or _PIXEL_Y in values:
+            values[_PIXEL_X], values[_PIXEL_Y] = int(width), int(height)
+            types[_PIXEL_X] = types[_PIXEL_Y] = _LONG
+    return found
+
+
+def write_tiff(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None) -> None:
+    """Write `data` with `meta`'s profile, IPTC, descriptive tags and sub-IFDs, and `xmp`, to `out`."""
+    import tifffile
+
+    from restorer import __version__
+
+    extratags = []
+    if meta.icc_profile:
+        extratags.append((34675, "B", len(meta.icc_profile), meta.icc_profile, True))
+    if xmp:
+        extratags.append((700, "B", len(xmp), xmp, True))
+    if meta.iptc:
+        extratags.append((33723, "B", len(meta.iptc), meta.iptc, True))
+    for code, text in descriptive_tags(meta.exif).items():
+        extratags.append((code, "s", 0, text, True))
+    subs = sub_ifds(meta.exif, data.shape[1], data.shape[0])
+    for pointer in subs:
+        extratags.append((_PLACEHOLDERS[pointer], "I", 1, 0, True))
+    # metadata=None: no tifffile JSON in ImageDescription, which holds the scan's own caption if any.
+    kwargs: dict = {"metadata": None, "software": f"Restorer {__version__}"}
+    if meta.dpi:
+        kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")
+    photometric = "minisblack" if data.ndim == 2 else "rgb"
+    extrasamples = ("unassalpha",) if data.ndim == 3 and data.shape[2] == 4 else None
+    # tifffile needs a named file or a buffer; an os.fdopen handle's name is an int.
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, data, photometric=photometric, compression="zlib", extratags=extratags,
+                     extrasamples=extrasamples, byteorder="<", **kwargs)
+    out.write(_append_sub_ifds(bytearray(buffer.getbuffer()), subs) if subs else buffer.getbuffer())
+
+
+def _append_sub_ifds(tiff: bytearray, subs: dict[int, tuple[dict, dict]]) -> bytearray:
+    """`tiff` (little-endian, its first IFD holding the placeholders) with `subs` appended, pointed at.
+
+    BigTIFF (files over 4 GB) is left as it is: its IFDs have another layout.
+    """
+    if bytes(tiff[:4]) != b"II*\x00":
+        return tiff
+    first = struct.unpack_from("<I", tiff, 4)[0]
+    count = struct.unpack_from("<H", tiff, first)[0]
+    entries = [bytes(tiff[first + 2 + 12 * i : first + 14 + 12 * i]) for i in range(count)]
+    codes = [struct.unpack_from("<H", entry)[0] for entry in entries]
+    for pointer, (values, types) in subs.items():
+        placeholder = _PLACEHOLDERS[pointer]
+        if placeholder not in codes or pointer in codes:
+            continue
+        start = len(tiff) + (len(tiff) % 2)  # IFDs start on a word boundary
+        directory = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+        for tag, value in values.items():
+            if tag in types:
+                directory.tagtype[tag] = types[tag]
+            directory[tag] = value
+        try:
+            block = directory.tobytes(start)
+        except Exception:  # noqa: BLE001 - a value Pillow cannot encode: keep the file, without this IFD
+            continue
+        tiff += b"\x00" * (start - len(tiff)) + block
+        index = codes.index(placeholder)
+        entries[index] = struct.pack("<HHII", pointer, _LONG, 1, start)  # one LONG: the IFD's offset
+        codes[index] = pointer
+    order = sorted(range(count), key=lambda i: codes[i])  # TIFF wants the entries sorted by tag
+    tiff[first + 2 : first + 2 + 12 * count] = b"".join(entries[i] for i in order)
+    return tiff
