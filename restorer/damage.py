@@ -70,6 +70,29 @@ def speck_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     return mask > 0
 
 
+def dust_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Dust and lint settled on a print or its negative: 10-150 specks 1-4 px across, a fifth of
+    them short fibres (3-12 px, bent), and now and then a clump of specks run together."""
+    mask = np.zeros((height, width), np.uint8)
+    for _ in range(int(rng.integers(10, 151))):
+        centre = np.array([rng.integers(0, width), rng.integers(0, height)], dtype=np.float64)
+        if rng.random() < 0.2:  # a fibre: two short strokes at a slight angle
+            heading = float(rng.uniform(0, 2 * np.pi))
+            points = [centre]
+            for _ in range(2):
+                heading += float(rng.normal(0, 0.5))
+                points.append(points[-1] + rng.uniform(2, 6) * np.array([np.cos(heading), np.sin(heading)]))
+            cv2.polylines(mask, [np.round(np.array(points)).astype(np.int32)], False, 1, 1)
+        elif rng.random() < 0.06:  # a clump
+            for _ in range(int(rng.integers(3, 8))):
+                offset = rng.normal(0, 2.5, 2)
+                cv2.circle(mask, tuple(np.round(centre + offset).astype(int)), int(rng.integers(1, 3)), 1, -1)
+        else:
+            axes = (int(rng.integers(0, 2)), int(rng.integers(0, 2)))
+            cv2.ellipse(mask, tuple(centre.astype(int)), axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    return mask > 0
+
+
 def torn_corner_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """A ragged-edged piece missing from one corner, up to a third of each side."""
     corner = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])[int(rng.integers(4))]

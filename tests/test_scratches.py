@@ -38,7 +38,11 @@ def test_a_thin_bright_scratch_is_found_and_features_are_not(engine):
     for cx in (0.38, 0.62):
         cv2.ellipse(eyes_and_mouth, (int(cx * 320), int(0.42 * 320)), (14, 8), 0, 0, 360, 1, -1)
     cv2.ellipse(eyes_and_mouth, (160, int(0.68 * 320)), (28, 7), 0, 0, 360, 1, -1)
-    assert mask[eyes_and_mouth > 0].mean() < 0.02
+    # The scratch passes 1-2 px above the right eye, and its mark, rim and growth included, reaches
+    # onto the eye's edge there: 39 of these 1,430 pixels with ScratchNet v4, which marks a
+    # scratch's soft rim (v3: 26). A marked eye or mouth would be hundreds. (On a real face YuNet
+    # finds, the eyes and mouth are protected; this drawn face it does not find.)
+    assert mask[eyes_and_mouth > 0].mean() < 0.03
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -68,15 +72,17 @@ def test_the_model_detector_tiles_cover_the_whole_photo(monkeypatch):
     assert len(shapes) == 12 and np.array_equal(found, expected)
 
 
-def test_proposal_growth_widens_real_marks_by_two_pixels_and_tiny_ones_by_one():
+def test_proposal_growth_widens_real_marks_by_two_pixels_and_dust_by_one():
     from restorer.stages.scratches import grow_proposal
 
     found = np.zeros((40, 60), bool)
     found[10, 10] = True  # a one-pixel mark: a half-suspected catchlight
-    found[20, 30:40] = True  # a ten-pixel scratch
+    found[30:33, 5:8] = True  # a dust speck with its rim: nine pixels
+    found[20, 30:45] = True  # a fifteen-pixel scratch
     grown = grow_proposal(found, 2)
     assert grown[10, 9:12].all() and not grown[10, 8] and not grown[8, 10]  # one pixel around the tiny mark
-    assert grown[18, 30:40].all() and grown[22, 30:40].all() and not grown[17, 35]  # two around the scratch
+    assert grown[29, 5:8].all() and not grown[28, 6]  # and around the speck
+    assert grown[18, 30:45].all() and grown[22, 30:45].all() and not grown[17, 35]  # two around the scratch
     assert np.array_equal(grow_proposal(found, 0), found)
 
 
@@ -173,3 +179,34 @@ def test_a_dust_speck_near_the_edge_is_kept():
     found = np.zeros((200, 300), bool)
     found[2:4, 150:152] = True  # a speck inside the 6-px band, smaller than the band
     assert drop_print_edges(found)[2:4, 150:152].all()
+
+
+def test_the_training_target_covers_the_soft_rim_the_damage_shows(monkeypatch):
+    """ScratchNet v4's target: all a painted mark visibly changed, not only its core. A one-pixel speck
+    blurred with sigma 1 changes its 3x3 neighbourhood by over a quarter of its peak, and no more."""
+    from restorer.training import train_scratches
+
+    def one_speck(rng, h, w):
+        part = np.zeros((h, w), bool)
+        part[80, 80] = True
+        alpha = cv2.GaussianBlur(part.astype(np.float32) * 0.9, (0, 0), 1.0)
+        return part, alpha, 1.0, "speck"
+
+    monkeypatch.setattr(train_scratches, "_damage_layer", one_speck)
+    photo = np.full((160, 160, 3), 90, np.uint8)
+    masks = [train_scratches.paint_damage(np.random.default_rng(seed), photo)[1] for seed in range(12)]
+    painted = [m for m in masks if m.any()]
+    assert painted  # about two crops in three get damage
+    for mask in painted:
+        assert mask[79:82, 79:82].all() and mask.sum() == 9
+
+
+def test_dust_is_many_small_specks_and_short_fibres():
+    from restorer.damage import dust_mask
+
+    for seed in range(8):
+        dust = dust_mask(np.random.default_rng(seed), 160, 160)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(dust.astype(np.uint8), connectivity=8)
+        assert count - 1 >= 8  # specks merge now and then, but there are many
+        assert np.median(stats[1:, cv2.CC_STAT_AREA]) <= 5  # mostly 1-4 px across
+        assert stats[1:, cv2.CC_STAT_AREA].max() <= 120  # a clump or two fibres run together at most

@@ -70,6 +70,7 @@ def add_eval_parser(sub) -> None:
                         help="a folder of undamaged photos: the share of their area marked (repeatable)")
     damage.add_argument("--sensitivity", type=float, default=1.0)
     damage.add_argument("--weights", type=Path, help="score this ScratchNet file instead of the bundled one")
+    damage.add_argument("--grow", type=int, help="grow the proposal by this many pixels (default: as the app does)")
     damage.add_argument("--json", action="store_true")
 
 
@@ -156,7 +157,8 @@ def command_eval(args: argparse.Namespace) -> int:
     if args.task == "damage":
         from restorer.evaluation.damage import evaluate_damage
 
-        result = evaluate_damage(args.data, args.labels, tuple(args.clean), args.sensitivity, args.weights)
+        result = evaluate_damage(args.data, args.labels, tuple(args.clean), args.sensitivity, args.weights,
+                                 args.grow)
         for row in result["per_image"]:
             print(f"  {Path(row['image']).name:<40} precision {row['precision'] or 0:.3f}  recall "
                   f"{row['recall'] or 0:.3f}  IoU {row['iou'] or 0:.3f}  marked {row['marked_fraction'] * 100:.2f} %")

@@ -29,25 +29,30 @@ def _ratios(tp: int, fp: int, fn: int) -> dict:
             "iou": tp / (tp + fp + fn) if tp + fp + fn else None}
 
 
-def candidate_detector(weights: Path):
-    """detect(rgb, sensitivity=...) for a ScratchNet weights file other than the bundled one (a training candidate)."""
+def candidate_detector(weights: Path | None, grow: int | None = None):
+    """detect(rgb, sensitivity=...) for a ScratchNet weights file other than the bundled one (a training
+    candidate; None: the bundled one), its proposal grown by `grow` px (None: as the app grows it)."""
     from restorer.models.archs import scratchnet
-    from restorer.models.manager import network_from_file
+    from restorer.models.manager import network_from_file, shared_manager
     from restorer.models.precision import choose_runtime
-    from restorer.stages.scratches import detect_scratches_model
+    from restorer.stages.scratches import PROPOSAL_GROWTH, detect_scratches_model
 
-    runtime = choose_runtime()
-    net = network_from_file(scratchnet, weights, runtime, channels_last=True)
-    return lambda rgb, sensitivity=1.0: detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity)
+    if weights is None:
+        net, runtime = shared_manager("auto").scratch_network()
+    else:
+        runtime = choose_runtime()
+        net = network_from_file(scratchnet, weights, runtime, channels_last=True)
+    grow = PROPOSAL_GROWTH if grow is None else grow
+    return lambda rgb, sensitivity=1.0: detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity, grow=grow)
 
 
 def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sensitivity: float = 1.0,
-                    weights: Path | None = None) -> dict:
+                    weights: Path | None = None, grow: int | None = None) -> dict:
     from restorer.evaluation.datasets import eval_images
     from restorer.imaging import read_photo
     from restorer.stages.scratches import detect_scratches
 
-    detect = candidate_detector(weights) if weights is not None else detect_scratches
+    detect = candidate_detector(weights, grow) if weights is not None or grow is not None else detect_scratches
 
     doc = json.loads(Path(labels).read_text(encoding="utf-8"))
     totals = {"tp": 0, "fp": 0, "fn": 0}
@@ -60,7 +65,10 @@ def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sens
             totals[key] += counts[key]
         rows.append({"image": relative, **counts, **_ratios(**counts),
                      "marked_fraction": float(proposal.mean())})
-    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity, **_ratios(**totals),
+    from restorer.stages.scratches import PROPOSAL_GROWTH
+
+    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity,
+              "grow": PROPOSAL_GROWTH if grow is None else grow, **_ratios(**totals),
               "per_image": rows}
     for folder in clean:
         fractions = [float(detect(image.astype(np.float32) / 255.0, sensitivity=sensitivity).mean())

@@ -36,7 +36,7 @@ import torch
 from torch.nn import functional as F
 
 from restorer.colorspace import luma
-from restorer.damage import crack_mask, fold_crack_mask, scratch_mask, speck_mask, tear_band_mask
+from restorer.damage import crack_mask, dust_mask, fold_crack_mask, scratch_mask, speck_mask, tear_band_mask
 from restorer.models.archs.scratchnet import ScratchNet
 from restorer.training.data import random_scaled_crop, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
@@ -142,8 +142,8 @@ def paint_fabric(rng: np.random.Generator, image: np.ndarray) -> None:
 # (kind, probability) of one damage layer. Version 3 added the fold crack (edge to edge, nearly
 # straight, the commonest crack on real prints: old_photos' Irish and cobbler's prints) and the
 # torn band of bare paper, which the earlier kinds (short zig-zag cracks, torn corners) never drew.
-DAMAGE_KINDS = (("scratch", 0.25), ("crack", 0.15), ("fold", 0.2), ("speck", 0.15), ("tear", 0.05),
-                ("band", 0.1), ("emulsion", 0.1))
+DAMAGE_KINDS = (("scratch", 0.2), ("crack", 0.15), ("fold", 0.15), ("speck", 0.15), ("dust", 0.1),
+                ("tear", 0.05), ("band", 0.1), ("emulsion", 0.1))
 _PAPER_SHOWS = ("tear", "crack", "emulsion", "fold", "band")  # bare paper: mostly bright, often a dark rim
 
 
@@ -163,6 +163,8 @@ def _damage_layer(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray,
         part = tear_band_mask(rng, h, w)
     elif kind == "speck":
         part = speck_mask(rng, h, w)
+    elif kind == "dust":
+        part = dust_mask(rng, h, w)
     elif kind == "tear":  # a ragged piece of white paper showing through, sometimes at the crop's edge
         from restorer.damage import torn_corner_mask
 
@@ -209,7 +211,10 @@ def paint_damage(rng: np.random.Generator, crop: np.ndarray) -> tuple[np.ndarray
                 part = part | rim
             texture = value + rng.normal(0, 0.04, (h, w, 1)).astype(np.float32)  # paper is not flat
             image = image * (1 - alpha[..., None]) + texture * alpha[..., None]
-            mask |= part
+            # The target is all the damage visibly changed, its soft halo included (v4): a fill must
+            # cover it, and the labelled real prints mark it. Before, only the painted core was marked,
+            # so ScratchNet learned to mark a dust speck's centre and leave its visible rim.
+            mask |= part | (alpha > 0.25 * float(alpha.max()))
     if rng.random() < 0.6:
         image = image + rng.normal(0, rng.uniform(0.005, 0.04), (h, w, 1)).astype(np.float32)
     out = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
