@@ -210,3 +210,21 @@ def test_dust_is_many_small_specks_and_short_fibres():
         assert count - 1 >= 8  # specks merge now and then, but there are many
         assert np.median(stats[1:, cv2.CC_STAT_AREA]) <= 5  # mostly 1-4 px across
         assert stats[1:, cv2.CC_STAT_AREA].max() <= 120  # a clump or two fibres run together at most
+
+
+def test_when_scratchnet_cannot_load_the_fallback_is_said_not_hidden(caplog):
+    """A damaged or missing weights file: Detect scratches still answers, with the classic detector, and says so."""
+    from restorer.errors import ModelUnavailable
+    from restorer.stages import scratches
+
+    class Broken:
+        def scratch_network(self):
+            raise ModelUnavailable("scratchnet.safetensors is damaged: its SHA-256 does not match.")
+
+    with caplog.at_level("WARNING"):
+        mask = scratches.detect_scratches(_portrait(), models=Broken())
+    assert mask.shape == (320, 320)
+    assert "classic detector" in caplog.text and "damaged" in caplog.text
+    assert "damaged" in scratches.scratch_network_problem(Broken())
+    if (bundled_weights_dir() / "scratchnet.safetensors").is_file():
+        assert scratches.scratch_network_problem() == ""

@@ -204,7 +204,7 @@ class RestoreWorker(QObject):
 
     @Slot(object)
     def detect_scratches(self, photo) -> None:
-        from restorer.stages.scratches import detect_scratches
+        from restorer.stages.scratches import detect_scratches, scratch_network_problem
 
         try:
             mask = detect_scratches(photo.float_pixels())
@@ -218,7 +218,11 @@ class RestoreWorker(QObject):
             log.error("scratch detection failed:\n%s", traceback.format_exc())
             self.detect_failed.emit(f"Scratch detection failed unexpectedly ({type(exc).__name__}: {exc}).")
             return
-        self.scratches_detected.emit(mask, f"proposed {mask.mean() * 100:.2f} % of the photo as damage")
+        summary = f"proposed {mask.mean() * 100:.2f} % of the photo as damage"
+        problem = scratch_network_problem()
+        if problem:  # the classic detector answered: the user must know why the proposal is thin
+            summary += f" with the classic detector ({problem.rstrip('.')})"
+        self.scratches_detected.emit(mask, summary)
 
     @Slot(object, str)
     def save(self, photo, path: str) -> None:
