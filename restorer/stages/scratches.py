@@ -218,11 +218,7 @@ def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0, engine: str =
         from restorer.errors import ModelUnavailable
 
         try:
-            if models is None:
-                from restorer.models.manager import shared_manager
-
-                models = shared_manager("auto")
-            net, runtime = models.scratch_network()
+            net, runtime = _scratch_network(models)
         except ModelUnavailable as exc:
             if engine == "model":
                 raise
@@ -239,14 +235,19 @@ def scratch_network_problem(models=None) -> str:
     from restorer.errors import ModelUnavailable
 
     try:
-        if models is None:
-            from restorer.models.manager import shared_manager
-
-            models = shared_manager("auto")
-        models.scratch_network()
+        _scratch_network(models)
     except ModelUnavailable as exc:
         return str(exc)
     return ""
+
+
+def _scratch_network(models=None):
+    """(ScratchNet, runtime) from `models` (a ModelManager) or the shared one; raises ModelUnavailable."""
+    if models is None:
+        from restorer.models.manager import shared_manager
+
+        models = shared_manager("auto")
+    return models.scratch_network()
 
 
 def detect_scratches_classic(rgb: np.ndarray, *, sensitivity: float = 1.0) -> np.ndarray:
