@@ -603,7 +603,7 @@ def _xmp_packet(meta: PhotoMetadata, recipe_hash: str, engine: str, size: tuple[
     from restorer.provenance import Provenance, build_packet
 
     record = Provenance(f"Restorer {__version__}", tuple(meta.history), recipe_hash, engine)
-    return with_geometry(build_packet(record, meta.xmp, meta.iptc), *size)
+    return with_geometry(build_packet(record, meta.xmp, meta.iptc, meta.captions), *size)
 
 
 # A JPEG marker segment holds at most 65,533 bytes; XMP's own header takes 29 of them.

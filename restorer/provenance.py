@@ -172,6 +172,21 @@ _IIM_TO_XMP = {5: ("dc:title", "alt"), 120: ("dc:description", "alt"), 25: ("dc:
                110: ("photoshop:Credit", "text"), 115: ("photoshop:Source", "text")}
 
 
+# A PNG's text keywords (and a JPEG's comment, read as "Comment") -> the IIM dataset whose IPTC Core
+# property carries the same thing, so photo managers that read XMP (digiKam, Lightroom) show them.
+_CAPTION_TO_IIM = {"Title": 5, "Description": 120, "Comment": 120, "Author": 80, "Copyright": 116}
+
+
+def captions_as_iim(captions) -> dict[int, list[str]]:
+    """(keyword, text) captions as IIM-style fields for _add_iim; the first caption for a field wins."""
+    fields: dict[int, list[str]] = {}
+    for keyword, text in captions:
+        dataset = _CAPTION_TO_IIM.get(keyword)
+        if dataset is not None and text.strip() and dataset not in fields:
+            fields[dataset] = [text.strip()]
+    return fields
+
+
 def parse_iim(data: bytes | None) -> dict[int, list[str]]:
     """Record-2 datasets of an IPTC IIM block ({dataset: [values]}); bad bytes end the walk, never raise."""
     out: dict[int, list[str]] = {}
@@ -315,8 +330,10 @@ def _serialize(rdf: ET.Element) -> bytes:
     return (_PACKET_HEAD + ET.tostring(meta, encoding="unicode") + _PACKET_TAIL).encode("utf-8")
 
 
-def build_packet(provenance: Provenance, existing: bytes | str | None = None, iim: bytes | None = None) -> bytes:
-    """A complete XMP packet (UTF-8): `existing`'s content kept, IIM mirrored, this run added."""
+def build_packet(provenance: Provenance, existing: bytes | str | None = None, iim: bytes | None = None,
+                 captions=()) -> bytes:
+    """A complete XMP packet (UTF-8): `existing`'s content kept, IIM and captions ((keyword, text): PNG
+    text chunks, a JPEG comment) mirrored where it lacks them, this run added."""
     rdf = parse_packet(existing)
     meta = ET.Element(_q("x:xmpmeta"))
     if rdf is None:
@@ -336,7 +353,7 @@ def build_packet(provenance: Provenance, existing: bytes | str | None = None, ii
     _sub(description, "xmp:ModifyDate", provenance.when)
     _sub(description, "xmp:MetadataDate", provenance.when)
     _sub(description, "Iptc4xmpExt:DigitalSourceType", DIGITAL_SOURCE_TYPE)
-    _add_iim(description, rdf, parse_iim(iim))
+    _add_iim(description, rdf, {**captions_as_iim(captions), **parse_iim(iim)})  # IIM wins: it is the archive's
     _append_history(rdf, description, provenance)
     _add_run(rdf, description, provenance)
     ET.indent(meta, space=" ")

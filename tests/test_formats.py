@@ -286,3 +286,9 @@ def test_captions_in_png_text_chunks_and_jpeg_comments_are_kept(tmp_path):
         assert result.text["Comment"] == "Uncle Jim, 1948"
     with Image.open(out / "jpeg" / "oma_restored.jpg") as result:
         assert result.info["comment"].decode("utf-8") == "Großmutter am Strand, Binz"
+    # Mirrored into the XMP too, where photo managers look (and WebP, which has no text chunks, keeps them).
+    from restorer.provenance import read_title
+
+    assert main(["run", str(tmp_path / "oma.png"), "-o", str(out / "webp"), *lanczos, "--format", "webp"]) == 0
+    packet = read_photo(out / "webp" / "oma_restored.webp").metadata.xmp
+    assert read_title(packet) == "Oma 1931" and "Großmutter am Strand, Binz" in packet.decode("utf-8")
