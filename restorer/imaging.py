@@ -37,6 +37,16 @@ Image.MAX_IMAGE_PIXELS = 600_000_000
 
 # HEIF (.heic, phones' photos) through pillow-heif; AVIF with Pillow's own decoder (11.3 and later).
 READABLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif"} | HEIF_SUFFIXES
+# Camera raw. Many are TIFF inside (DNG, NEF, CR2, ARW...), whose first image is a small preview:
+# opened as TIFFs they would "restore" the thumbnail. They get one sentence saying what to do.
+CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
+                       ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".mrw", ".raw"}
+# Formats scans and photos are kept in that Restorer does not read. Named on their own they get a
+# sentence saying what to do; found in a folder, they are named in the batch's summary and report, so
+# an archivist learns that the camera-raw half of a folder was left out instead of finding out months
+# later. Other files (notes, spreadsheets, sidecars) are simply not photos.
+UNREADABLE_IMAGE_SUFFIXES = CAMERA_RAW_SUFFIXES | {".jxl", ".jp2", ".j2k", ".jpx", ".psd", ".psb", ".xcf", ".exr",
+                                                   ".hdr", ".svg", ".eps", ".pdf"}
 WRITABLE_FORMATS = {"png": ".png", "jpg": ".jpg", "tiff": ".tif", "webp": ".webp", "bmp": ".bmp"}
 _EXIF_ORIENTATION = 0x0112
 
@@ -158,6 +168,9 @@ def read_photo(path: Path | str) -> Photo:
         raise UnreadablePhoto(f"{path} does not exist.")
     if path.is_dir():
         raise UnreadablePhoto(f"{path} is a folder, not a photo.")
+    if path.suffix.lower() in CAMERA_RAW_SUFFIXES:
+        raise UnreadablePhoto(f"{path.name} is a camera raw file, which Restorer cannot read; develop it to "
+                              "TIFF (16-bit keeps its depth) in your raw converter first.")
     if path.suffix.lower() in HEIF_SUFFIXES or _looks_like_heif(path):
         ensure_heif_opener(path)
     try:
@@ -169,6 +182,10 @@ def read_photo(path: Path | str) -> Photo:
     except UnidentifiedImageError:
         if path.suffix.lower() in (".tif", ".tiff"):
             return _photo_from_tifffile(path)  # floating-point samples, which Pillow cannot decode
+        suffix = path.suffix.lower()
+        if suffix in UNREADABLE_IMAGE_SUFFIXES:
+            raise UnreadablePhoto(f"{path.name} is a {suffix} file, a format Restorer cannot read; export it as "
+                                  "TIFF or PNG first.") from None
         raise UnreadablePhoto(f"{path.name} is not an image Restorer can read (unknown or unsupported format).") from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).rstrip(".") or type(exc).__name__

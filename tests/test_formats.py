@@ -292,3 +292,17 @@ def test_captions_in_png_text_chunks_and_jpeg_comments_are_kept(tmp_path):
     assert main(["run", str(tmp_path / "oma.png"), "-o", str(out / "webp"), *lanczos, "--format", "webp"]) == 0
     packet = read_photo(out / "webp" / "oma_restored.webp").metadata.xmp
     assert read_title(packet) == "Oma 1931" and "Großmutter am Strand, Binz" in packet.decode("utf-8")
+
+
+def test_camera_raw_and_other_formats_named_on_their_own_get_a_sentence_saying_what_to_do(tmp_path):
+    """A DNG is a TIFF inside whose first image is a small preview: it must not be 'restored' as one."""
+    from restorer.errors import UnreadablePhoto
+
+    preview = tmp_path / "IMG_0042.dng"
+    Image.fromarray((_smooth(32, 24) * 255).astype(np.uint8)).save(preview, format="TIFF")  # opens as a TIFF
+    with pytest.raises(UnreadablePhoto, match=r"IMG_0042.dng is a camera raw file.*develop it to TIFF"):
+        read_photo(preview)
+    layers = tmp_path / "retouch.psd"
+    layers.write_bytes(b"8BPS not really")
+    with pytest.raises(UnreadablePhoto, match=r"retouch.psd is a .psd file.*export it as TIFF or PNG"):
+        read_photo(layers)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from restorer.errors import BadMask
-from restorer.imaging import READABLE_SUFFIXES
+from restorer.imaging import READABLE_SUFFIXES, UNREADABLE_IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,6 @@ def _hidden(relative: Path) -> bool:
     """Hidden files and folders: a Mac's ._photo.jpg resource forks on a shared drive, .thumbnails/, our
     own temporary files. They are not the user's photos; a file named on the command line still is."""
     return any(part.startswith(".") for part in relative.parts)
-
-
-# Formats scans and photos are kept in that Restorer does not read. Found in a folder, they are named in
-# the batch's summary and report: an archivist must learn that the camera-raw half of a folder was left
-# out, not find it out months later. Other files (notes, spreadsheets, sidecars) are simply not photos.
-UNREADABLE_IMAGE_SUFFIXES = {
-    ".jxl", ".jp2", ".j2k", ".jpx", ".psd", ".psb", ".xcf", ".exr", ".hdr", ".svg", ".eps", ".pdf",
-    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".raf", ".pef",
-    ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".mrw", ".raw",
-}
 
 
 def folder_photos(folder: Path, outdir: Path, *, recursive: bool,
