@@ -217,7 +217,12 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
     if image.format == "HEIF" and bit_depth == 16:
         rgb, alpha = read_deep_heif(path)  # upright already: libheif applies the file's rotation
     elif bit_depth == 16 or image.mode in ("I", "F"):
-        rgb, alpha = _decode_high_depth(path, image)
+        try:
+            rgb, alpha = _decode_high_depth(path, image)
+        except UnreadablePhoto:
+            if image.format != "TIFF":
+                raise
+            return _photo_from_tifffile(path)  # grey + alpha, CMYK and other layouts OpenCV refuses
         rgb = apply_orientation(rgb, orientation)
         alpha = None if alpha is None else apply_orientation(alpha, orientation)
     else:
@@ -299,17 +304,22 @@ def _photo_from_tifffile(path: Path) -> Photo:
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
+            if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:  # CMYK: read as RGBA it would be wrong colours
+                raise UnreadablePhoto(f"{path.name} is a CMYK TIFF with {page.bitspersample}-bit samples, which "
+                                      "Restorer cannot read; convert it to RGB first.")
             data = page.asarray()
             pages = len(tif.pages)
             icc = page.tags.get(34675)
             xmp = page.tags.get(700)
             icc_profile = bytes(icc.value) if icc is not None else None
             xmp_packet = bytes(xmp.value) if xmp is not None and isinstance(xmp.value, (bytes, bytearray)) else None
+    except UnreadablePhoto:
+        raise
     except Exception as exc:  # tifffile raises many kinds; the user needs one sentence
         raise UnreadablePhoto(f"{path.name} is a TIFF that could not be decoded ({exc}).") from None
-    if data.ndim == 3 and data.shape[0] in (3, 4) and data.shape[2] not in (3, 4):
+    if data.ndim == 3 and data.shape[0] in (2, 3, 4) and data.shape[2] not in (2, 3, 4):
         data = np.moveaxis(data, 0, -1)  # planar (separate) samples
-    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 3, 4)):
+    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 2, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
         pixels = float_samples_to_unit(data)
@@ -317,11 +327,11 @@ def _photo_from_tifffile(path: Path) -> Photo:
         pixels = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
     else:
         raise UnreadablePhoto(f"{path.name} has {data.dtype} samples, which Restorer cannot restore.")
-    grayscale = pixels.ndim == 2 or pixels.shape[2] == 1
+    grayscale = pixels.ndim == 2 or pixels.shape[2] in (1, 2)
     if pixels.ndim == 2:
         pixels = pixels[..., None]
-    alpha = pixels[..., 3].copy() if pixels.shape[2] == 4 else None
-    rgb = np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else pixels[..., :3]
+    alpha = pixels[..., -1].copy() if pixels.shape[2] in (2, 4) else None  # grey + alpha, or RGBA
+    rgb = np.repeat(pixels[..., :1], 3, axis=2) if grayscale else pixels[..., :3]
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
     metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
@@ -376,7 +386,12 @@ def _bit_depth(image: Image.Image) -> int:
 
 def _decode_high_depth(path: Path, image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     data = np.fromfile(str(path), dtype=np.uint8)
-    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    quiet = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a refusal is ours to word, in one sentence
+    try:
+        decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    finally:
+        cv2.utils.logging.setLogLevel(quiet)
     if decoded is None:
         raise UnreadablePhoto(f"{path.name} is a high-bit-depth image that could not be decoded.")
     if decoded.dtype == np.uint16:

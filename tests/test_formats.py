@@ -306,3 +306,26 @@ def test_camera_raw_and_other_formats_named_on_their_own_get_a_sentence_saying_w
     layers.write_bytes(b"8BPS not really")
     with pytest.raises(UnreadablePhoto, match=r"retouch.psd is a .psd file.*export it as TIFF or PNG"):
         read_photo(layers)
+
+
+def test_sixteen_bit_tiffs_opencv_refuses_are_read_or_refused_in_one_sentence(tmp_path, capfd):
+    """Grey + alpha at 16 bits (a scan with a transparency mask) is read; 16-bit CMYK is refused plainly,
+    not read as RGBA (wrong colours) and not with libtiff's own error lines on the terminal."""
+    import tifffile
+
+    from restorer.errors import UnreadablePhoto
+
+    grey = (np.repeat(_smooth()[..., :1], 2, axis=2) * 65535).astype(np.uint16)
+    grey[..., 1] = 65535
+    grey[:8, :8, 1] = 0  # a transparent corner
+    tifffile.imwrite(tmp_path / "masked.tif", grey, photometric="minisblack", extrasamples=["unassalpha"])
+    photo = read_photo(tmp_path / "masked.tif")
+    assert photo.metadata.bit_depth == 16 and photo.metadata.was_grayscale
+    assert photo.alpha is not None and photo.alpha[:8, :8].max() == 0 and photo.alpha[10:, 10:].min() == 1
+    assert np.allclose(photo.pixels[..., 0], grey[..., 0] / 65535, atol=1e-6)
+    cmyk = (np.random.default_rng(0).random((24, 32, 4)) * 65535).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "press.tif", cmyk, photometric="separated")
+    capfd.readouterr()
+    with pytest.raises(UnreadablePhoto, match=r"press.tif is a CMYK TIFF with 16-bit samples"):
+        read_photo(tmp_path / "press.tif")
+    assert "TIFF_Error" not in capfd.readouterr().err
