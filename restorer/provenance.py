@@ -26,6 +26,7 @@ Packets are parsed with defusedxml: they come from files of unknown origin.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -177,11 +178,23 @@ _IIM_TO_XMP = {5: ("dc:title", "alt"), 120: ("dc:description", "alt"), 25: ("dc:
 _CAPTION_TO_IIM = {"Title": 5, "Description": 120, "Comment": 120, "Author": 80, "Copyright": 116}
 
 
+# Comments that software writes about itself ("CREATOR: gd-jpeg v1.0 ...", "Created with GIMP",
+# "Created by OpenJPEG version 2.5"): kept in the file, but no description of the photo.
+_SOFTWARE_COMMENT = re.compile(r"^\s*(CREATOR:|Created (with|by)\b|File written by|LEAD Technologies|"
+                               r"Intel\(R\) JPEG|Optimized (by|with)\b|Compressed (by|with)\b|Processed (by|with)\b|"
+                               r"AppleMark|Handmade Software|Ducky|JPEG Encoder|Lavc|ImageMagick|XV version)", re.I)
+
+
 def captions_as_iim(captions) -> dict[int, list[str]]:
-    """(keyword, text) captions as IIM-style fields for _add_iim; the first caption for a field wins."""
+    """(keyword, text) captions as IIM-style fields for _add_iim; the first caption for a field wins.
+
+    A comment that is a program's signature rather than words about the photo is left out.
+    """
     fields: dict[int, list[str]] = {}
     for keyword, text in captions:
         dataset = _CAPTION_TO_IIM.get(keyword)
+        if keyword == "Comment" and _SOFTWARE_COMMENT.match(text):
+            continue
         if dataset is not None and text.strip() and dataset not in fields:
             fields[dataset] = [text.strip()]
     return fields

@@ -329,3 +329,17 @@ def test_sixteen_bit_tiffs_opencv_refuses_are_read_or_refused_in_one_sentence(tm
     with pytest.raises(UnreadablePhoto, match=r"press.tif is a CMYK TIFF with 16-bit samples"):
         read_photo(tmp_path / "press.tif")
     assert "TIFF_Error" not in capfd.readouterr().err
+
+
+def test_a_programs_signature_in_the_comment_is_not_taken_for_a_caption(tmp_path):
+    from restorer.provenance import parse_packet
+
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(
+        tmp_path / "web.jpg", comment=b"CREATOR: gd-jpeg v1.0 (using IJG JPEG v62), quality = 90")
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "web.jpg"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
+                 "lanczos", "--scale", "2"]) == 0
+    result = read_photo(out / "web_restored.png")
+    assert dict(result.metadata.captions)["Comment"].startswith("CREATOR: gd-jpeg")  # kept in the file
+    rdf = parse_packet(result.metadata.xmp)
+    assert rdf.find(".//{http://purl.org/dc/elements/1.1/}description") is None  # but not called a description
