@@ -36,7 +36,11 @@ from restorer.heif import HEIF_SUFFIXES, ensure_heif_opener, heif_bit_depth, rea
 Image.MAX_IMAGE_PIXELS = 600_000_000
 
 # HEIF (.heic, phones' photos) through pillow-heif; AVIF with Pillow's own decoder (11.3 and later).
-READABLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif"} | HEIF_SUFFIXES
+# JPEG 2000 (.jp2, .j2k), which libraries and archives keep their masters in, through Pillow's OpenJPEG,
+# or OpenCV's where the samples are deeper than 8 bits.
+JPEG2000_SUFFIXES = {".jp2", ".j2k", ".jpf", ".jpx"}
+READABLE_SUFFIXES = ({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif"} | HEIF_SUFFIXES
+                     | JPEG2000_SUFFIXES)
 # Camera raw. Many are TIFF inside (DNG, NEF, CR2, ARW...), whose first image is a small preview:
 # opened as TIFFs they would "restore" the thumbnail. They get one sentence saying what to do.
 CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
@@ -45,8 +49,8 @@ CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", "
 # sentence saying what to do; found in a folder, they are named in the batch's summary and report, so
 # an archivist learns that the camera-raw half of a folder was left out instead of finding out months
 # later. Other files (notes, spreadsheets, sidecars) are simply not photos.
-UNREADABLE_IMAGE_SUFFIXES = CAMERA_RAW_SUFFIXES | {".jxl", ".jp2", ".j2k", ".jpx", ".psd", ".psb", ".xcf", ".exr",
-                                                   ".hdr", ".svg", ".eps", ".pdf"}
+UNREADABLE_IMAGE_SUFFIXES = CAMERA_RAW_SUFFIXES | {".jxl", ".psd", ".psb", ".xcf", ".exr", ".hdr", ".svg", ".eps",
+                                                   ".pdf"}
 WRITABLE_FORMATS = {"png": ".png", "jpg": ".jpg", "tiff": ".tif", "webp": ".webp", "bmp": ".bmp"}
 _EXIF_ORIENTATION = 0x0112
 
@@ -371,6 +375,8 @@ def _bit_depth(image: Image.Image) -> int:
         return 16
     if image.format == "HEIF" and heif_bit_depth(image) > 8:
         return 16
+    if image.format == "JPEG2000" and _jpeg2000_bits(image.filename) > 8:  # type: ignore[arg-type]
+        return 16  # Pillow hands over 16-bit RGB JPEG 2000 as 8-bit RGB
     if image.format == "TIFF":
         bits = image.tag_v2.get(258)  # BitsPerSample
         if bits and max(bits if isinstance(bits, tuple) else (bits,)) > 8:
@@ -381,6 +387,24 @@ def _bit_depth(image: Image.Image) -> int:
             header = fh.read(33)
         if len(header) >= 25 and header[24] == 16:
             return 16
+    return 8
+
+
+def _jpeg2000_bits(path) -> int:
+    """Bits per sample of a JPEG 2000 file, from its header: the JP2 'ihdr' box, or a bare codestream's
+    SIZ marker (first component). 8 when the header cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except (OSError, TypeError):
+        return 8
+    box = head.find(b"ihdr")
+    if box >= 0 and len(head) > box + 14:
+        bpc = head[box + 14]  # after height (4), width (4) and components (2)
+        return (bpc & 0x7F) + 1 if bpc != 0xFF else 16  # 0xFF: bits vary by component
+    siz = head.find(b"\xff\x51")
+    if head[:2] == b"\xff\x4f" and siz >= 0 and len(head) > siz + 40:
+        return (head[siz + 40] & 0x7F) + 1  # Ssiz of the first component
     return 8
 
 

@@ -343,3 +343,21 @@ def test_a_programs_signature_in_the_comment_is_not_taken_for_a_caption(tmp_path
     assert dict(result.metadata.captions)["Comment"].startswith("CREATOR: gd-jpeg")  # kept in the file
     rdf = parse_packet(result.metadata.xmp)
     assert rdf.find(".//{http://purl.org/dc/elements/1.1/}description") is None  # but not called a description
+
+
+def test_a_sixteen_bit_jpeg_2000_master_is_read_at_full_depth(tmp_path):
+    """Archives keep masters in JPEG 2000; Pillow alone would hand over 16-bit RGB as 8 bits."""
+    import cv2
+
+    y, x = np.mgrid[0:48, 0:64]
+    master = np.stack([x * 1000, y * 1300, (x + y) * 550], axis=2).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "master.jp2"), master[..., ::-1], [cv2.IMWRITE_JPEG2000_COMPRESSION_X1000, 1000])
+    photo = read_photo(tmp_path / "master.jp2")
+    assert photo.metadata.bit_depth == 16
+    assert np.abs(photo.pixels * 65535 - master).max() < 1  # lossless, every level kept
+    out = tmp_path / "out"
+    left_out: list[Path] = []
+    assert [job.source.name for job in expand_inputs([tmp_path], out, left_out=left_out)] == ["master.jp2"]
+    assert main(["run", str(tmp_path / "master.jp2"), "-o", str(out), "--stages", "upscale",
+                 "--upscale-engine", "lanczos", "--scale", "1"]) == 0
+    assert read_photo(out / "master_restored.png").metadata.bit_depth == 16
