@@ -18,8 +18,6 @@ import numpy as np
 
 from restorer.errors import UnreadablePhoto
 
-HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
-
 _registered = False
 
 

@@ -30,27 +30,12 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from restorer.errors import UnreadablePhoto, UnwritableOutput, unwritable
-from restorer.heif import HEIF_SUFFIXES, ensure_heif_opener, heif_bit_depth, read_deep_heif
+from restorer.formats import CAMERA_RAW_SUFFIXES, HEIF_SUFFIXES, UNREADABLE_IMAGE_SUFFIXES
+from restorer.heif import ensure_heif_opener, heif_bit_depth, read_deep_heif
 
 # Decompression bombs: allow large archival scans (up to ~600 Mpx), refuse worse.
 Image.MAX_IMAGE_PIXELS = 600_000_000
 
-# HEIF (.heic, phones' photos) through pillow-heif; AVIF with Pillow's own decoder (11.3 and later).
-# JPEG 2000 (.jp2, .j2k), which libraries and archives keep their masters in, through Pillow's OpenJPEG,
-# or OpenCV's where the samples are deeper than 8 bits.
-JPEG2000_SUFFIXES = {".jp2", ".j2k", ".jpf", ".jpx"}
-READABLE_SUFFIXES = ({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif"} | HEIF_SUFFIXES
-                     | JPEG2000_SUFFIXES)
-# Camera raw. Many are TIFF inside (DNG, NEF, CR2, ARW...), whose first image is a small preview:
-# opened as TIFFs they would "restore" the thumbnail. They get one sentence saying what to do.
-CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
-                       ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".mrw", ".raw"}
-# Formats scans and photos are kept in that Restorer does not read. Named on their own they get a
-# sentence saying what to do; found in a folder, they are named in the batch's summary and report, so
-# an archivist learns that the camera-raw half of a folder was left out instead of finding out months
-# later. Other files (notes, spreadsheets, sidecars) are simply not photos.
-UNREADABLE_IMAGE_SUFFIXES = CAMERA_RAW_SUFFIXES | {".jxl", ".psd", ".psb", ".xcf", ".exr", ".hdr", ".svg", ".eps",
-                                                   ".pdf"}
 WRITABLE_FORMATS = {"png": ".png", "jpg": ".jpg", "tiff": ".tif", "webp": ".webp", "bmp": ".bmp"}
 _EXIF_ORIENTATION = 0x0112
 
@@ -488,7 +473,12 @@ def _png_text_chunk(keyword: str, text: str) -> tuple[bytes, bytes]:
         return b"iTXt", key + b"\x00\x00\x00\x00\x00" + text.encode("utf-8")
 
 
-_EXIF_PIXEL_X, _EXIF_PIXEL_Y = 0xA002, 0xA003  # in the Exif sub-IFD: the picture's size in pixels
+EXIF_PIXEL_X, EXIF_PIXEL_Y = 0xA002, 0xA003  # in the Exif sub-IFD: the picture's size in pixels
+
+
+def exif_body(exif: bytes) -> bytes:
+    """EXIF bytes without the "Exif\\0\\0" header JPEG's APP1 puts before the TIFF structure."""
+    return exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
 
 
 def exif_for_size(exif: bytes, width: int, height: int) -> bytes:
@@ -501,13 +491,13 @@ def exif_for_size(exif: bytes, width: int, height: int) -> bytes:
 
     parsed = Image.Exif()
     try:
-        parsed.load(exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
+        parsed.load(exif_body(exif))
         sub = parsed.get_ifd(ExifTags.IFD.Exif)
     except Exception:  # noqa: BLE001 - EXIF of unknown origin: write it back as it came
         return exif
-    if _EXIF_PIXEL_X not in sub and _EXIF_PIXEL_Y not in sub:
+    if EXIF_PIXEL_X not in sub and EXIF_PIXEL_Y not in sub:
         return exif
-    sub[_EXIF_PIXEL_X], sub[_EXIF_PIXEL_Y] = int(width), int(height)
+    sub[EXIF_PIXEL_X], sub[EXIF_PIXEL_Y] = int(width), int(height)
     return parsed.tobytes()
 
 
@@ -748,7 +738,7 @@ def _png_with_metadata(png: bytes, meta: PhotoMetadata, xmp: bytes | None = None
     if meta.exif:
         width, height = struct.unpack(">II", png[16:24])  # from IHDR
         exif = exif_for_size(meta.exif, width, height)
-        chunks += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
+        chunks += _png_chunk(b"eXIf", exif_body(exif))
     if xmp:  # iTXt: keyword, no compression, no language, no translated keyword, then the text
         chunks += _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp)
     ihdr_end = 8 + 4 + 4 + 13 + 4

@@ -17,7 +17,7 @@ import struct
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, TiffImagePlugin
+from PIL import TiffImagePlugin
 
 if TYPE_CHECKING:
     from restorer.imaging import PhotoMetadata
@@ -30,51 +30,37 @@ EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 # Private tag numbers tifffile will write, one per sub-IFD; _append_sub_ifds renumbers them.
 _PLACEHOLDERS = {EXIF_IFD: 65000, GPS_IFD: 65001}
 _INTEROP_IFD = 0xA005  # inside the EXIF IFD: an offset into the source's EXIF, meaningless here
-_PIXEL_X, _PIXEL_Y = 0xA002, 0xA003  # in the EXIF IFD: the picture's size in pixels
 _LONG = 4  # the TIFF field type
 
 
-def _exif_data(exif: bytes) -> bytes:
-    return exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
-
-
-def descriptive_tags(exif: bytes | None) -> dict[int, str]:
-    """The descriptive first-IFD tags of `exif` (DESCRIPTIVE_TAGS) as ASCII text, by tag number."""
-    if not exif:
-        return {}
-    parsed = Image.Exif()
-    try:
-        parsed.load(_exif_data(exif))
-    except Exception:  # noqa: BLE001 - EXIF of unknown origin: the pixels matter more
-        return {}
-    tags = {}
-    for code in DESCRIPTIVE_TAGS:
-        value = parsed.get(code)
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        if isinstance(value, str) and value.strip("\x00 ") and value.isascii() \
-                and not (code == 270 and value.startswith('{"shape"')):  # tifffile's own note, not a caption
-            tags[code] = value.rstrip("\x00")
-    return tags
-
-
-def sub_ifds(exif: bytes | None, width: int, height: int) -> dict[int, tuple[dict, dict]]:
-    """EXIF's own IFD and the GPS IFD of `exif`, by pointer tag, each as (values, TIFF types) by tag;
-    the EXIF IFD's pixel size made `width` x `height`. Missing or unreadable ones are left out.
+def _read_exif(exif: bytes | None, width: int, height: int) -> tuple[dict[int, str], dict[int, tuple[dict, dict]]]:
+    """From one parse of `exif`: its descriptive first-IFD tags (DESCRIPTIVE_TAGS) as ASCII text, and its
+    EXIF and GPS IFDs by pointer tag, each as (values, TIFF types) by tag, the EXIF IFD's pixel size made
+    `width` x `height`. What is missing or unreadable is left out.
 
     The types are the file's own: guessed again from the values, a rational like 1/125 s would come
     back as two SHORTs, which libtiff-based software rejects.
     """
+    from restorer.imaging import EXIF_PIXEL_X, EXIF_PIXEL_Y, exif_body
+
+    tags: dict[int, str] = {}
+    found: dict[int, tuple[dict, dict]] = {}
     if not exif:
-        return {}
-    data = _exif_data(exif)
-    found = {}
+        return tags, found
+    data = exif_body(exif)
     try:
         order = "<" if data[:2] == b"II" else ">"
         stream = io.BytesIO(data)
         first = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
         stream.seek(struct.unpack_from(order + "I", data, 4)[0])
         first.load(stream)
+        for code in DESCRIPTIVE_TAGS:
+            value = first.get(code)
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            if isinstance(value, str) and value.strip("\x00 ") and value.isascii() \
+                    and not (code == 270 and value.startswith('{"shape"')):  # tifffile's own note, not a caption
+                tags[code] = value.rstrip("\x00")
         for pointer in (EXIF_IFD, GPS_IFD):
             if pointer in first:
                 sub = TiffImagePlugin.ImageFileDirectory_v2(data[:8])
@@ -88,10 +74,10 @@ def sub_ifds(exif: bytes | None, width: int, height: int) -> dict[int, tuple[dic
         pass
     if EXIF_IFD in found:
         values, types = found[EXIF_IFD]
-        if _PIXEL_X in values or _PIXEL_Y in values:
-            values[_PIXEL_X], values[_PIXEL_Y] = int(width), int(height)
-            types[_PIXEL_X] = types[_PIXEL_Y] = _LONG
-    return found
+        if EXIF_PIXEL_X in values or EXIF_PIXEL_Y in values:
+            values[EXIF_PIXEL_X], values[EXIF_PIXEL_Y] = int(width), int(height)
+            types[EXIF_PIXEL_X] = types[EXIF_PIXEL_Y] = _LONG
+    return tags, found
 
 
 def write_tiff(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = None) -> None:
@@ -107,9 +93,9 @@ def write_tiff(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = N
         extratags.append((700, "B", len(xmp), xmp, True))
     if meta.iptc:
         extratags.append((33723, "B", len(meta.iptc), meta.iptc, True))
-    for code, text in descriptive_tags(meta.exif).items():
+    tags, subs = _read_exif(meta.exif, data.shape[1], data.shape[0])
+    for code, text in tags.items():
         extratags.append((code, "s", 0, text, True))
-    subs = sub_ifds(meta.exif, data.shape[1], data.shape[0])
     for pointer in subs:
         extratags.append((_PLACEHOLDERS[pointer], "I", 1, 0, True))
     # metadata=None: no tifffile JSON in ImageDescription, which holds the scan's own caption if any.

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from restorer.errors import BadMask
-from restorer.imaging import READABLE_SUFFIXES, UNREADABLE_IMAGE_SUFFIXES
+from restorer.formats import READABLE_SUFFIXES, UNREADABLE_IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)

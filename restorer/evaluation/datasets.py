@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from restorer.errors import RestorerError
-from restorer.imaging import READABLE_SUFFIXES
+from restorer.formats import READABLE_SUFFIXES
 
 
 def eval_images(folder: Path) -> list[tuple[str, np.ndarray]]:

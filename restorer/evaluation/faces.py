@@ -190,7 +190,7 @@ def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None, s
 
 def evaluate_faces(data: Path, *, labels: Path | None, engines: tuple[str, ...], identity: bool,
                    limit: int | None, recipe=None, shifts: int = 1, only: tuple[str, ...] = ()) -> dict:
-    from restorer.imaging import READABLE_SUFFIXES
+    from restorer.formats import READABLE_SUFFIXES
     from restorer.recipe import Recipe
 
     result: dict = {"task": "faces", "data": str(data)}

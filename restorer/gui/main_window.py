@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QM
                                QWidget)
 
 from restorer import __version__
-from restorer.imaging import READABLE_SUFFIXES
+from restorer.formats import READABLE_SUFFIXES
 from restorer.gui.mask_editor import MaskEditor
 from restorer.gui.preferences import Preferences
 from restorer.gui.queue import QueuePanel
