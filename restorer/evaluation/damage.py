@@ -50,9 +50,11 @@ def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sens
                     weights: Path | None = None, grow: int | None = None) -> dict:
     from restorer.evaluation.datasets import eval_images
     from restorer.imaging import read_photo
-    from restorer.stages.scratches import detect_scratches
+    from restorer.stages.scratches import PROPOSAL_GROWTH, detect_scratches
 
+    # The app's own path unless a candidate file or another growth is asked for.
     detect = candidate_detector(weights, grow) if weights is not None or grow is not None else detect_scratches
+    grow = PROPOSAL_GROWTH if grow is None else grow
 
     doc = json.loads(Path(labels).read_text(encoding="utf-8"))
     totals = {"tp": 0, "fp": 0, "fn": 0}
@@ -65,10 +67,7 @@ def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sens
             totals[key] += counts[key]
         rows.append({"image": relative, **counts, **_ratios(**counts),
                      "marked_fraction": float(proposal.mean())})
-    from restorer.stages.scratches import PROPOSAL_GROWTH
-
-    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity,
-              "grow": PROPOSAL_GROWTH if grow is None else grow, **_ratios(**totals),
+    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity, "grow": grow, **_ratios(**totals),
               "per_image": rows}
     for folder in clean:
         fractions = [float(detect(image.astype(np.float32) / 255.0, sensitivity=sensitivity).mean())
