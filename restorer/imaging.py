@@ -104,6 +104,9 @@ class PhotoMetadata:
     # The file's own captions, (keyword, text): PNG text chunks (Title, Author, Description...) and a
     # JPEG's comment as "Comment". Scanning software and old catalogues put who and when there.
     captions: tuple[tuple[str, str], ...] = ()
+    # A PNG's colour encoding without a profile: (chunk type, payload) of its gAMA, cHRM and sRGB
+    # chunks. A PNG saved with gamma 1.0 (linear) or 1/1.8 (old Macs) looks wrong when they are lost.
+    png_colour: tuple[tuple[bytes, bytes], ...] = ()
 
     def pages_notice(self) -> str:
         """One sentence when the file has pages the result will not hold, else ""."""
@@ -241,6 +244,7 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         iptc=_iptc_of(image),
         pages=int(getattr(image, "n_frames", 1) or 1),
         captions=_captions_of(image),
+        png_colour=_png_colour_of(image),
     )
     return Photo(np.ascontiguousarray(rgb, dtype=np.float32), metadata, alpha)
 
@@ -462,6 +466,27 @@ def _captions_of(image: Image.Image) -> tuple[tuple[str, str], ...]:
     if isinstance(comment, str) and comment.strip("\x00 \n"):
         captions.append(("Comment", comment.strip("\x00")))
     return tuple(captions)
+
+
+def _png_colour_of(image: Image.Image) -> tuple[tuple[bytes, bytes], ...]:
+    """A PNG's gAMA, cHRM and sRGB chunks as (type, payload), rebuilt from what Pillow parsed."""
+    if image.format != "PNG":
+        return ()
+    chunks = []
+    gamma, white_and_primaries, intent = (image.info.get(k) for k in ("gamma", "chromaticity", "srgb"))
+    if isinstance(gamma, (int, float)) and gamma > 0:
+        chunks.append((b"gAMA", struct.pack(">I", int(round(gamma * 100_000)))))
+    if isinstance(white_and_primaries, tuple) and len(white_and_primaries) == 8:
+        chunks.append((b"cHRM", struct.pack(">8I", *(int(round(v * 100_000)) for v in white_and_primaries))))
+    if isinstance(intent, int) and 0 <= intent <= 3:
+        chunks.append((b"sRGB", bytes([intent])))
+    return tuple(chunks)
+
+
+def png_colour_chunks(meta: PhotoMetadata) -> tuple[tuple[bytes, bytes], ...]:
+    """The colour chunks to write into a PNG result: sRGB only where no ICC profile goes with it
+    (the PNG specification forbids both); gAMA and cHRM stay as the fallback for readers without ICC."""
+    return tuple(c for c in meta.png_colour if not (c[0] == b"sRGB" and meta.icc_profile))
 
 
 def _png_text_chunk(keyword: str, text: str) -> tuple[bytes, bytes]:
@@ -693,10 +718,12 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
             options["extra"] = b"\xff\xed" + struct.pack(">H", len(meta.iptc) + 2) + meta.iptc
         if xmp and len(xmp) > _JPEG_XMP_LIMIT:
             xmp = _compact_packet(xmp)
-    if format_name == "PNG" and (xmp or meta.captions):
+    if format_name == "PNG" and (xmp or meta.captions or meta.png_colour):
         from PIL import PngImagePlugin
 
         info = PngImagePlugin.PngInfo()
+        for kind, payload in png_colour_chunks(meta):
+            info.add(kind, payload)
         for keyword, text in meta.captions:
             info.add(*_png_text_chunk(keyword, text))
         if xmp:
@@ -728,8 +755,10 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def _png_with_metadata(png: bytes, meta: PhotoMetadata, xmp: bytes | None = None) -> bytes:
-    """Splice iCCP, pHYs, eXIf and XMP (iTXt) chunks in after IHDR (OpenCV writes none of them)."""
-    chunks = b"".join(_png_chunk(*_png_text_chunk(keyword, text)) for keyword, text in meta.captions)
+    """Splice gAMA, cHRM, sRGB, iCCP, pHYs, eXIf, text and XMP (iTXt) chunks in after IHDR (OpenCV writes
+    none of them)."""
+    chunks = b"".join(_png_chunk(kind, payload) for kind, payload in png_colour_chunks(meta))
+    chunks += b"".join(_png_chunk(*_png_text_chunk(keyword, text)) for keyword, text in meta.captions)
     if meta.icc_profile:
         chunks += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc_profile))
     if meta.dpi:

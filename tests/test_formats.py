@@ -361,3 +361,38 @@ def test_a_sixteen_bit_jpeg_2000_master_is_read_at_full_depth(tmp_path):
     assert main(["run", str(tmp_path / "master.jp2"), "-o", str(out), "--stages", "upscale",
                  "--upscale-engine", "lanczos", "--scale", "1"]) == 0
     assert read_photo(out / "master_restored.png").metadata.bit_depth == 16
+
+
+def test_a_png_keeps_its_gamma_chromaticities_and_srgb_intent_at_8_and_16_bits(tmp_path):
+    """A linear (gamma 1.0) PNG displayed without its gAMA chunk looks far too dark."""
+    import struct
+
+    from PIL import PngImagePlugin
+
+    primaries = (0.3127, 0.329, 0.64, 0.33, 0.3, 0.6, 0.15, 0.06)
+    linear = PngImagePlugin.PngInfo()
+    linear.add(b"gAMA", struct.pack(">I", 100_000))
+    linear.add(b"cHRM", struct.pack(">8I", *(round(v * 100_000) for v in primaries)))
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "linear.png", pnginfo=linear)
+    declared = PngImagePlugin.PngInfo()
+    declared.add(b"sRGB", b"\x01")  # rendering intent 1: relative colorimetric
+    Image.fromarray((_smooth() * 255).astype(np.uint8)).save(tmp_path / "declared.png", pnginfo=declared)
+    out = tmp_path / "out"
+    lanczos = ["--stages", "upscale", "--upscale-engine", "lanczos", "--scale", "2"]
+    for depth in ("8", "16"):
+        args = ["run", str(tmp_path / "linear.png"), str(tmp_path / "declared.png"), "-o", str(out / depth)]
+        assert main([*args, *lanczos, "--bit-depth", depth]) == 0
+        with Image.open(out / depth / "linear_restored.png") as result:
+            assert result.info["gamma"] == pytest.approx(1.0) and "srgb" not in result.info
+            assert result.info["chromaticity"] == pytest.approx(primaries)
+        with Image.open(out / depth / "declared_restored.png") as result:
+            assert result.info["srgb"] == 1 and "gamma" not in result.info
+
+
+def test_srgb_chunk_is_not_written_beside_an_icc_profile():
+    """The PNG specification allows an sRGB chunk or an iCCP chunk, never both; gAMA may stay as a fallback."""
+    from restorer.imaging import png_colour_chunks
+
+    chunks = ((b"gAMA", b"\x00\x00\xb1\x8f"), (b"sRGB", b"\x00"))
+    assert png_colour_chunks(PhotoMetadata(png_colour=chunks)) == chunks
+    assert png_colour_chunks(PhotoMetadata(png_colour=chunks, icc_profile=b"profile")) == chunks[:1]
