@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps", "vulkan"), default="auto",
                      help="where networks run: auto picks a CUDA or Apple GPU when there is one; vulkan runs the "
                           "enlargement on an AMD, Intel or Apple GPU through ncnn")
-    run.add_argument("--format", dest="fmt", choices=("png", "jpg", "tiff", "webp"), help="output format")
+    run.add_argument("--format", dest="fmt", type=str.lower, choices=("png", "jpg", "jpeg", "tiff", "tif", "webp"),
+                     help="output format (tif and jpeg are taken for tiff and jpg)")
     run.add_argument("--bit-depth", type=int, choices=(8, 16), help="output bit depth (default: the input's)")
     run.add_argument("--recursive", action="store_true", help="also take photos in sub-folders")
     run.add_argument("--resume", "--skip-existing", dest="resume", action="store_true",

@@ -11,9 +11,11 @@ HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
 # JPEG 2000, which libraries and archives keep their masters in (Pillow's OpenJPEG; OpenCV's where the
 # samples are deeper than 8 bits).
 JPEG2000_SUFFIXES = {".jp2", ".j2k", ".jpf", ".jpx"}
+# Photoshop: the flattened picture, 8 or 16 bits, grey or RGB (Pillow; restorer.psd for 16 bits and PSB).
+PHOTOSHOP_SUFFIXES = {".psd", ".psb"}
 # AVIF through Pillow's own decoder (11.3 and later).
 READABLE_SUFFIXES = ({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".avif"} | HEIF_SUFFIXES
-                     | JPEG2000_SUFFIXES)
+                     | JPEG2000_SUFFIXES | PHOTOSHOP_SUFFIXES)
 # Camera raw. Many are TIFF inside (DNG, NEF, CR2, ARW...), whose first image is a small preview:
 # opened as TIFFs they would "restore" the thumbnail. They get one sentence saying what to do.
 CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
@@ -22,5 +24,5 @@ CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", "
 # sentence saying what to do; found in a folder, they are named in the batch's summary and report, so
 # an archivist learns that the camera-raw half of a folder was left out instead of finding out months
 # later. Other files (notes, spreadsheets, sidecars) are simply not photos.
-UNREADABLE_IMAGE_SUFFIXES = CAMERA_RAW_SUFFIXES | {".jxl", ".psd", ".psb", ".xcf", ".exr", ".hdr", ".svg", ".eps",
+UNREADABLE_IMAGE_SUFFIXES = CAMERA_RAW_SUFFIXES | {".jxl", ".xcf", ".exr", ".hdr", ".svg", ".eps",
                                                    ".pdf"}

@@ -174,6 +174,10 @@ def read_photo(path: Path | str) -> Photo:
     except UnidentifiedImageError:
         if path.suffix.lower() in (".tif", ".tiff"):
             return _photo_from_tifffile(path)  # floating-point samples, which Pillow cannot decode
+        from restorer.psd import is_photoshop_file
+
+        if is_photoshop_file(path):
+            return _photo_from_psd(path)  # 16-bit PSD and any PSB, which Pillow does not read
         suffix = path.suffix.lower()
         if suffix in UNREADABLE_IMAGE_SUFFIXES:
             raise UnreadablePhoto(f"{path.name} is a {suffix} file, a format Restorer cannot read; export it as "
@@ -242,7 +246,8 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         jpeg_layout=jpeg_layout_of(image, int(orientation)),
         xmp=_xmp_of(image),
         iptc=_iptc_of(image),
-        pages=int(getattr(image, "n_frames", 1) or 1),
+        # A PSD's "frames" are its layers; the picture read is their flattened composite, all of them.
+        pages=1 if image.format == "PSD" else int(getattr(image, "n_frames", 1) or 1),
         captions=_captions_of(image),
         png_colour=_png_colour_of(image),
     )
@@ -263,6 +268,23 @@ def _cmyk_to_srgb(path: Path, image: Image.Image, profile: bytes) -> Image.Image
                                          renderingIntent=ImageCms.Intent.PERCEPTUAL)
     except (ImageCms.PyCMSError, OSError, ValueError):
         return image
+
+
+def _photo_from_psd(path: Path) -> Photo:
+    """A Photoshop file's flattened picture at its own depth (restorer.psd), with its profile and metadata."""
+    from restorer.psd import read_psd_composite
+
+    psd = read_psd_composite(path)
+    exif = None
+    if psd.exif:
+        parsed = Image.Exif()
+        parsed.load(b"Exif\x00\x00" + psd.exif)
+        if _EXIF_ORIENTATION in parsed:
+            parsed[_EXIF_ORIENTATION] = 1  # Photoshop stores the picture as it shows it
+        exif = parsed.tobytes()
+    metadata = PhotoMetadata(source=path, format="PSD", bit_depth=psd.bit_depth, was_grayscale=psd.gray,
+                             icc_profile=psd.icc_profile, exif=exif, dpi=psd.dpi, xmp=psd.xmp, iptc=psd.iptc)
+    return Photo(psd.pixels, metadata, psd.alpha)
 
 
 def icc_profile_for(profile: bytes | None, *, gray: bool) -> bytes | None:
@@ -342,11 +364,15 @@ def _xmp_of(image: Image.Image) -> bytes | None:
 
 
 def _iptc_of(image: Image.Image) -> bytes | None:
-    """The IPTC IIM block: a JPEG's Photoshop APP13 segment, or a TIFF's tag 33723."""
+    """The IPTC IIM block, bare (as TIFF's tag 33723 holds it): from a TIFF's tag 33723, or unwrapped
+    from the Photoshop image resource in a JPEG's APP13 segment. One form, so each writer can put it
+    where its format expects it: a JPEG's wrapper in a TIFF tag is unreadable, and so is bare IIM in APP13."""
     if image.format == "JPEG":
+        from restorer.psd import IPTC_RESOURCE, JPEG_APP13_HEADER, image_resources
+
         for marker, data in getattr(image, "applist", []):
-            if marker == "APP13" and data.startswith(b"Photoshop 3.0\x00"):
-                return data
+            if marker == "APP13" and data.startswith(JPEG_APP13_HEADER):
+                return image_resources(data[len(JPEG_APP13_HEADER) :]).get(IPTC_RESOURCE)
     if image.format == "TIFF":
         value = image.tag_v2.get(33723)
         if isinstance(value, bytes):
@@ -550,7 +576,7 @@ def output_suffix(photo: Photo, requested: str | None) -> str:
         if key not in WRITABLE_FORMATS:
             raise UnwritableOutput(f"Restorer cannot write '{requested}' files; choose one of {', '.join(WRITABLE_FORMATS)}.")
         return WRITABLE_FORMATS[key]
-    if photo.metadata.format == "TIFF":
+    if photo.metadata.format in ("TIFF", "PSD"):  # a Photoshop master's result: the archival format
         return ".tif"
     return ".png"
 
@@ -714,8 +740,11 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
     format_name = _FORMATS[suffix]
     if format_name == "JPEG":
         options.update(quality=jpeg_quality, subsampling=0)
-        if meta.iptc:  # the IPTC IIM block goes back as the APP13 segment it came from
-            options["extra"] = b"\xff\xed" + struct.pack(">H", len(meta.iptc) + 2) + meta.iptc
+        if meta.iptc:  # the IPTC IIM block goes into APP13, wrapped as a Photoshop image resource
+            from restorer.psd import iim_as_app13
+
+            segment = iim_as_app13(meta.iptc)
+            options["extra"] = b"\xff\xed" + struct.pack(">H", len(segment) + 2) + segment
         if xmp and len(xmp) > _JPEG_XMP_LIMIT:
             xmp = _compact_packet(xmp)
     if format_name == "PNG" and (xmp or meta.captions or meta.png_colour):

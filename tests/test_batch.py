@@ -275,12 +275,22 @@ def _iptc_app13(title: str, keywords: list[str]) -> bytes:
     return b"Photoshop 3.0\x00" + b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iim)) + iim
 
 
-def test_iptc_fields_are_kept_in_jpeg_and_mirrored_into_xmp_for_png(tmp_path):
+def test_iptc_fields_are_kept_in_jpeg_and_tiff_and_mirrored_into_xmp_for_png(tmp_path):
+    """The IIM block is wrapped as a Photoshop resource in a JPEG's APP13 and bare in TIFF's tag 33723:
+    each result holds it in its own format's form, whichever form the scan had."""
     app13 = _iptc_app13("Wedding of Anna and Josef", ["wedding", "Brno"])
+    iim = app13[len(b"Photoshop 3.0\x00") + 12 :]
     source = tmp_path / "wedding.jpg"
     Image.fromarray((gradient_photo(40, 32) * 255).astype(np.uint8)).save(
         source, quality=90, extra=b"\xff\xed" + struct.pack(">H", len(app13) + 2) + app13)
-    assert read_photo(source).metadata.iptc == app13
+    assert read_photo(source).metadata.iptc == iim
+    assert main(["run", str(source), "-o", str(tmp_path / "tif"), *RECIPE, "--format", "tif"]) == 0
+    tiff = tmp_path / "tif" / "wedding_restored.tif"
+    with Image.open(tiff) as written:
+        assert bytes(written.tag_v2[33723]) == iim  # bare IIM, as TIFF readers expect
+    assert main(["run", str(tiff), "-o", str(tmp_path / "back"), *RECIPE, "--format", "jpg"]) == 0
+    with Image.open(tmp_path / "back" / "wedding_restored_restored.jpg") as written:
+        assert dict(written.applist)["APP13"] == app13  # wrapped again, as JPEG readers expect
     for fmt in ("jpg", "png"):
         assert main(["run", str(source), "-o", str(tmp_path / fmt), *RECIPE, "--format", fmt]) == 0
         written = next((tmp_path / fmt).glob("wedding_restored.*"))
@@ -288,7 +298,7 @@ def test_iptc_fields_are_kept_in_jpeg_and_mirrored_into_xmp_for_png(tmp_path):
         assert read_title(meta.xmp) == "Wedding of Anna and Josef", fmt
         assert b"<rdf:li>Brno</rdf:li>" in meta.xmp
         if fmt == "jpg":
-            assert meta.iptc == app13  # the IIM block itself travels too
+            assert meta.iptc == iim  # the IIM block itself travels too
 
 
 def test_the_report_and_metadata_name_the_engine_that_enlarged_each_file(tmp_path):

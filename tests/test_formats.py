@@ -80,23 +80,23 @@ def test_a_batch_names_the_files_it_cannot_read_instead_of_skipping_them_quietly
     scans = tmp_path / "Scans"
     scans.mkdir()
     Image.fromarray((_smooth() * 255).astype(np.uint8)).save(scans / "a.png")
-    for name in ("b.cr2", "c.cr2", "d.psd"):
+    for name in ("b.cr2", "c.cr2", "d.xcf"):
         (scans / name).write_bytes(b"not read by Restorer")
     (scans / "notes.txt").write_text("box 14, 1931")  # not an image at all: not mentioned
     left_out: list[Path] = []
     jobs = expand_inputs([scans], tmp_path / "out", left_out=left_out)
     assert [job.source.name for job in jobs] == ["a.png"]
-    assert sorted(p.name for p in left_out) == ["b.cr2", "c.cr2", "d.psd"]
+    assert sorted(p.name for p in left_out) == ["b.cr2", "c.cr2", "d.xcf"]
     sentence = left_out_sentence(left_out)
-    assert sentence.startswith("Left out 3 files") and "2 .cr2, 1 .psd" in sentence
+    assert sentence.startswith("Left out 3 files") and "2 .cr2, 1 .xcf" in sentence
     assert left_out_sentence([]) == ""
 
     out = tmp_path / "out"
     assert main(["run", str(scans), "-o", str(out), "--stages", "upscale", "--upscale-engine", "lanczos",
                  "--scale", "1"]) == 0
-    assert "2 .cr2, 1 .psd" in capsys.readouterr().err
+    assert "2 .cr2, 1 .xcf" in capsys.readouterr().err
     report = json.loads((out / "restorer-report.json").read_text())
-    assert sorted(Path(p).name for p in report["left_out"]) == ["b.cr2", "c.cr2", "d.psd"]
+    assert sorted(Path(p).name for p in report["left_out"]) == ["b.cr2", "c.cr2", "d.xcf"]
 
 
 def test_the_windows_queue_finds_the_same_photos_as_a_batch(qtbot, tmp_path):
@@ -302,9 +302,9 @@ def test_camera_raw_and_other_formats_named_on_their_own_get_a_sentence_saying_w
     Image.fromarray((_smooth(32, 24) * 255).astype(np.uint8)).save(preview, format="TIFF")  # opens as a TIFF
     with pytest.raises(UnreadablePhoto, match=r"IMG_0042.dng is a camera raw file.*develop it to TIFF"):
         read_photo(preview)
-    layers = tmp_path / "retouch.psd"
-    layers.write_bytes(b"8BPS not really")
-    with pytest.raises(UnreadablePhoto, match=r"retouch.psd is a .psd file.*export it as TIFF or PNG"):
+    layers = tmp_path / "retouch.xcf"
+    layers.write_bytes(b"gimp xcf v011")
+    with pytest.raises(UnreadablePhoto, match=r"retouch.xcf is a .xcf file.*export it as TIFF or PNG"):
         read_photo(layers)
 
 
