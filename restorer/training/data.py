@@ -78,8 +78,11 @@ def random_scaled_crop(rng: np.random.Generator, images: list[np.ndarray], size:
 
     image = images[int(rng.integers(len(images)))]
     scale = float(rng.uniform(min_scale, 1.0))
-    if min(image.shape[:2]) * scale >= size:
+    short = min(image.shape[:2])
+    if short * scale >= size:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    elif short < size:  # a few imagenet_samples photos are smaller than a crop: enlarge them just enough
+        image = cv2.resize(image, None, fx=size / short, fy=size / short, interpolation=cv2.INTER_CUBIC)
     return random_crop(rng, image, size)
 
 

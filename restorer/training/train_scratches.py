@@ -29,6 +29,7 @@ Usage (v3, the bundled file; the same command again continues a run cut short by
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -38,7 +39,8 @@ from torch.nn import functional as F
 from restorer.colorspace import luma
 from restorer.damage import crack_mask, dust_mask, fold_crack_mask, scratch_mask, speck_mask, tear_band_mask
 from restorer.models.archs.scratchnet import ScratchNet
-from restorer.training.data import random_scaled_crop, to_nchw
+from restorer.training.data import (COLOUR_TRAIN_FOLDERS, TRAIN_FOLDERS, list_training_images, random_scaled_crop,
+                                   to_nchw)
 from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
 
 
@@ -225,10 +227,50 @@ def paint_damage(rng: np.random.Generator, crop: np.ndarray) -> tuple[np.ndarray
     return out, mask
 
 
-def make_batch(rng, images, batch: int, size: int):
+class HardNegatives:
+    """Places an earlier ScratchNet marked on clean training photos (restorer.training.mine_negatives).
+
+    v4 marked 1 % of clean Kodak photos, on tyre treads, beads, face paint and knits; a share of
+    the crops is cut around such a place at the photo's own scale, so the next version sees those
+    textures often. Damage may still be painted over the crop; the mined spot itself is never marked.
+    """
+
+    def __init__(self, path: Path, names: list[str]) -> None:
+        found = np.load(path)
+        index = {name: i for i, name in enumerate(names)}
+        rows = [(index[n], int(y), int(x)) for n, y, x in zip(found["names"].tolist(), found["y"], found["x"])
+                if n in index]
+        if not rows:
+            raise ValueError(f"{path} names none of the training photos")
+        self.image, self.y, self.x = (np.array(column) for column in zip(*rows))
+
+    def __len__(self) -> int:
+        return len(self.image)
+
+    def crop(self, rng: np.random.Generator, images: list[np.ndarray], size: int) -> np.ndarray:
+        """A `size` square around a random mined spot (jittered by up to a third of it), flipped and turned."""
+        i = int(rng.integers(len(self)))
+        image = images[int(self.image[i])]
+        h, w = image.shape[:2]
+        if h < size or w < size:
+            return random_scaled_crop(rng, images, size)
+        jitter = size // 3
+        y0 = int(np.clip(self.y[i] - size // 2 + rng.integers(-jitter, jitter + 1), 0, h - size))
+        x0 = int(np.clip(self.x[i] - size // 2 + rng.integers(-jitter, jitter + 1), 0, w - size))
+        patch = image[y0 : y0 + size, x0 : x0 + size]
+        if rng.random() < 0.5:
+            patch = patch[:, ::-1]
+        return np.ascontiguousarray(np.rot90(patch, int(rng.integers(0, 4))))
+
+
+def make_batch(rng, images, batch: int, size: int, hard: HardNegatives | None = None, hard_p: float = 0.0):
     crops, masks = [], []
     for _ in range(batch):
-        damaged, mask = paint_damage(rng, random_scaled_crop(rng, images, size))
+        if hard is not None and rng.random() < hard_p:
+            crop = hard.crop(rng, images, size)
+        else:
+            crop = random_scaled_crop(rng, images, size)
+        damaged, mask = paint_damage(rng, crop)
         crops.append(damaged)
         masks.append(mask)
     return to_nchw(crops), torch.from_numpy(np.stack(masks)[:, None].astype(np.float32))
@@ -248,16 +290,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--pos-weight", type=float, default=4.0,
                         help="weight of damaged pixels in the cross-entropy (lower: fewer false alarms)")
+    parser.add_argument("--imagenet", action="store_true",
+                        help="also paint damage over train/imagenet_samples: a thousand more kinds of clean texture")
+    parser.add_argument("--hard-negatives", type=Path,
+                        help="places an earlier version marked on clean photos (restorer.training.mine_negatives)")
+    parser.add_argument("--hard-p", type=float, default=0.3, help="share of crops cut around those places")
     args = parser.parse_args(argv)
 
-    rng, images, device = prepare(args)
+    folders = COLOUR_TRAIN_FOLDERS if args.imagenet else TRAIN_FOLDERS
+    rng, images, device = prepare(args, folders)
+    hard = None
+    if args.hard_negatives is not None:
+        names = [str(p.relative_to(args.data)) for p in list_training_images(args.data, folders)]
+        hard = HardNegatives(args.hard_negatives, names)
+        print(f"{len(hard)} mined places to revisit", flush=True)
     net = ScratchNet(args.width)
     load_initial(net, args.init)
     net = net.to(device).to(memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=100, floor=0.02, clip=1.0,
                       rng=rng, **run_options(args))
     for step in trainer.steps():
-        image, target = make_batch(rng, images, args.batch, args.size)
+        image, target = make_batch(rng, images, args.batch, args.size, hard, args.hard_p)
         with training_autocast(device):
             logits = net(image.to(device).contiguous(memory_format=torch.channels_last))
         trainer.step(step, detection_loss(logits.float(), target.to(device), args.pos_weight),
