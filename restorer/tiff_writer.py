@@ -7,7 +7,8 @@ tifffile writes the pixels (Pillow cannot write 48-bit RGB) with the ICC profile
 the IPTC block and the scan's descriptive tags (caption, scanner, date, artist, copyright). EXIF's
 own IFD (DateTimeOriginal, exposure, lens) and the GPS IFD are sub-IFDs, which tifffile refuses to
 write: it writes a private placeholder tag for each instead, the sub-IFDs are appended after the
-image, and each placeholder entry is renumbered into the pointer tag aimed at its IFD.
+image, and each placeholder entry is renumbered into the pointer tag aimed at its IFD, in a classic
+TIFF and in a BigTIFF (a result over 4 GB) alike.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 # Private tag numbers tifffile will write, one per sub-IFD; _append_sub_ifds renumbers them.
 _PLACEHOLDERS = {EXIF_IFD: 65000, GPS_IFD: 65001}
 _INTEROP_IFD = 0xA005  # inside the EXIF IFD: an offset into the source's EXIF, meaningless here
-_LONG = 4  # the TIFF field type
+_LONG, _IFD8 = 4, 18  # TIFF field types: a classic TIFF's IFD offset, a BigTIFF's
+# tifffile's own threshold for BigTIFF (a classic TIFF's offsets end at 4 GB); a test lowers it.
+BIGTIFF_FROM_BYTES = 2**32 - 2**25
 
 
 def _read_exif(exif: bytes | None, width: int, height: int) -> tuple[dict[int, str], dict[int, tuple[dict, dict]]]:
@@ -107,27 +110,37 @@ def write_tiff(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = N
     # tifffile needs a named file or a buffer; an os.fdopen handle's name is an int.
     buffer = io.BytesIO()
     tifffile.imwrite(buffer, data, photometric=photometric, compression="zlib", extratags=extratags,
-                     extrasamples=extrasamples, byteorder="<", **kwargs)
+                     extrasamples=extrasamples, byteorder="<", bigtiff=data.nbytes >= BIGTIFF_FROM_BYTES,
+                     **kwargs)
     out.write(_append_sub_ifds(bytearray(buffer.getbuffer()), subs) if subs else buffer.getbuffer())
 
 
-def _append_sub_ifds(tiff: bytearray, subs: dict[int, tuple[dict, dict]]) -> bytearray:
-    """`tiff` (little-endian, its first IFD holding the placeholders) with `subs` appended, pointed at.
+# Per kind of TIFF: the header Pillow needs to encode an IFD for it, where the first IFD's offset is,
+# and the IFD's entry count format, entry size, offset format and the sub-IFD pointer's field type.
+_LAYOUTS = {
+    b"II*\x00": (b"II*\x00" + bytes(4), 4, "<H", 12, "<I", _LONG),  # classic TIFF
+    b"II+\x00": (b"II+\x00\x08\x00\x00\x00" + bytes(8), 8, "<Q", 20, "<Q", _IFD8),  # BigTIFF
+}
 
-    BigTIFF (files over 4 GB) is left as it is: its IFDs have another layout.
-    """
-    if bytes(tiff[:4]) != b"II*\x00":
+
+def _append_sub_ifds(tiff: bytearray, subs: dict[int, tuple[dict, dict]]) -> bytearray:
+    """`tiff` (little-endian, classic or BigTIFF, its first IFD holding the placeholders) with `subs`
+    appended and pointed at."""
+    layout = _LAYOUTS.get(bytes(tiff[:4]))
+    if layout is None:
         return tiff
-    first = struct.unpack_from("<I", tiff, 4)[0]
-    count = struct.unpack_from("<H", tiff, first)[0]
-    entries = [bytes(tiff[first + 2 + 12 * i : first + 14 + 12 * i]) for i in range(count)]
+    ifh, first_at, count_format, entry_size, offset_format, pointer_type = layout
+    first = struct.unpack_from(offset_format, tiff, first_at)[0]
+    count = struct.unpack_from(count_format, tiff, first)[0]
+    table = first + struct.calcsize(count_format)
+    entries = [bytes(tiff[table + entry_size * i : table + entry_size * (i + 1)]) for i in range(count)]
     codes = [struct.unpack_from("<H", entry)[0] for entry in entries]
     for pointer, (values, types) in subs.items():
         placeholder = _PLACEHOLDERS[pointer]
         if placeholder not in codes or pointer in codes:
             continue
         start = len(tiff) + (len(tiff) % 2)  # IFDs start on a word boundary
-        directory = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+        directory = TiffImagePlugin.ImageFileDirectory_v2(ifh=ifh)
         for tag, value in values.items():
             if tag in types:
                 directory.tagtype[tag] = types[tag]
@@ -138,8 +151,10 @@ def _append_sub_ifds(tiff: bytearray, subs: dict[int, tuple[dict, dict]]) -> byt
             continue
         tiff += b"\x00" * (start - len(tiff)) + block
         index = codes.index(placeholder)
-        entries[index] = struct.pack("<HHII", pointer, _LONG, 1, start)  # one LONG: the IFD's offset
+        # One offset: the IFD's. The entry's count and value fields are 4 bytes wide, or 8 in BigTIFF.
+        entries[index] = struct.pack("<HH", pointer, pointer_type) + struct.pack(offset_format, 1) + \
+            struct.pack(offset_format, start)
         codes[index] = pointer
     order = sorted(range(count), key=lambda i: codes[i])  # TIFF wants the entries sorted by tag
-    tiff[first + 2 : first + 2 + 12 * count] = b"".join(entries[i] for i in order)
+    tiff[table : table + entry_size * count] = b"".join(entries[i] for i in order)
     return tiff

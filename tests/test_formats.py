@@ -211,11 +211,16 @@ def test_the_exif_pixel_size_is_the_results(tmp_path):
         assert (sub[0xA002], sub[0xA003]) == (128, 96) and sub[0x9003] == "1931:05:04 10:00:00"
 
 
-@pytest.mark.parametrize("depth", [16, 8])
-def test_a_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path, depth):
+@pytest.mark.parametrize("depth,bigtiff", [(16, False), (8, False), (16, True)])
+def test_a_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path, monkeypatch, depth, bigtiff):
     """tifffile cannot write EXIF's own IFD or the GPS IFD (nor did Pillow's TIFF writer); they are appended,
-    with each tag's original TIFF type."""
+    with each tag's original TIFF type, in a classic TIFF and in a BigTIFF (results over 4 GB) alike."""
     from PIL import ExifTags, TiffImagePlugin
+
+    from restorer import tiff_writer
+
+    if bigtiff:
+        monkeypatch.setattr(tiff_writer, "BIGTIFF_FROM_BYTES", 0)  # every result a BigTIFF
 
     exif = _exif()
     exif.get_ifd(ExifTags.IFD.Exif).update({0x9003: "1931:05:04 10:00:00", 0xA002: 64, 0xA003: 48,
@@ -226,6 +231,17 @@ def test_a_tiff_result_carries_the_exif_sub_ifd_with_its_types(tmp_path, depth):
     out = tmp_path / "out"
     assert main(["run", str(tmp_path / "p.jpg"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
                  "lanczos", "--scale", "2", "--format", "tiff", "--bit-depth", str(depth)]) == 0
+    assert (out / "p_restored.tif").read_bytes()[:4] == (b"II+\x00" if bigtiff else b"II*\x00")
+    if bigtiff:  # Pillow does not follow a BigTIFF's sub-IFD pointers; tifffile (and libtiff) do
+        import tifffile
+
+        with tifffile.TiffFile(out / "p_restored.tif") as result:
+            tags = result.pages[0].tags
+            sub, gps = tags["ExifTag"].value, tags["GPSTag"].value
+        assert gps["GPSLatitudeRef"] == "N" and gps["GPSLatitude"] == (54, 1, 10, 1, 0, 1)
+        assert sub["DateTimeOriginal"] == "1931:05:04 10:00:00" and sub["ExposureTime"] == (1, 125)
+        assert (sub["PixelXDimension"], sub["PixelYDimension"]) == (128, 96)
+        return
     with Image.open(out / "p_restored.tif") as result:
         assert result.mode.startswith("RGB") or result.mode.startswith("I")  # Pillow opens it at all
         sub = result.getexif().get_ifd(ExifTags.IFD.Exif)
