@@ -228,3 +228,28 @@ def test_when_scratchnet_cannot_load_the_fallback_is_said_not_hidden(caplog):
     assert "damaged" in scratches.scratch_network_problem(Broken())
     if (bundled_weights_dir() / "scratchnet.safetensors").is_file():
         assert scratches.scratch_network_problem() == ""
+
+
+def test_mined_false_alarms_become_crops_centred_on_them(tmp_path):
+    """Hard negatives: the places a ScratchNet marked on clean photos are found as marks (stray pixels
+    left out) and revisited by training crops that contain them."""
+    from restorer.training.mine_negatives import mark_centres
+    from restorer.training.train_scratches import HardNegatives
+
+    found = np.zeros((120, 200), bool)
+    found[30:34, 150:160] = True  # a mark of 40 pixels centred on (31.5, 154.5)
+    found[100, 10] = True  # one stray pixel: not worth a crop
+    assert [(y, x) for y, x, _ in mark_centres(found)] == [(32, 154)]
+
+    np.savez(tmp_path / "spots.npz", names=np.array(["BSDS500_train/tyre.jpg", "gone.jpg"]),
+             y=np.array([32, 5], np.int32), x=np.array([154, 5], np.int32), area=np.array([40, 9], np.int32))
+    photo = np.zeros((120, 200, 3), np.uint8)
+    photo[30:34, 150:160] = 255  # the mined spot, bright so the crop shows whether it holds it
+    hard = HardNegatives(tmp_path / "spots.npz", ["BSDS500_train/tyre.jpg"])
+    assert len(hard) == 1  # a photo no longer in the training set is dropped
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        crop = hard.crop(rng, [photo], 64)
+        assert crop.shape == (64, 64, 3) and crop.max() == 255  # flipped and turned, but around the spot
+    with pytest.raises(ValueError, match="names none"):
+        HardNegatives(tmp_path / "spots.npz", ["other.jpg"])
