@@ -184,6 +184,10 @@ def command_run(args: argparse.Namespace) -> int:
     except RestorerError as exc:
         print(f"restorer: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.outdir.exists() and not args.outdir.is_dir():
+        # Said before any photo is read: otherwise each would be restored and then thrown away.
+        print(f"restorer: {args.outdir} is a file, not a folder; give -o a folder for the results.", file=sys.stderr)
+        return EXIT_USAGE
     left_out: list[Path] = []
     jobs = expand_inputs(args.inputs, args.outdir, recursive=args.recursive, left_out=left_out)
     if not jobs:

@@ -160,6 +160,8 @@ def read_photo(path: Path | str) -> Photo:
         raise UnreadablePhoto(f"{path} does not exist.")
     if path.is_dir():
         raise UnreadablePhoto(f"{path} is a folder, not a photo.")
+    if path.stat().st_size == 0:  # a copy that never finished, or a placeholder a sync left
+        raise UnreadablePhoto(f"{path.name} is empty (0 bytes), so there is no picture in it to read.")
     if path.suffix.lower() in CAMERA_RAW_SUFFIXES:
         raise UnreadablePhoto(f"{path.name} is a camera raw file, which Restorer cannot read; develop it to "
                               "TIFF (16-bit keeps its depth) in your raw converter first.")

@@ -64,6 +64,26 @@ def test_batch_goes_on_past_a_bad_file(tmp_path, capsys):
     assert "b.jpg" in err and "3 photos: 2 restored, 0 skipped, 1 failed." in err
 
 
+def test_an_empty_file_and_an_output_that_is_a_file_get_their_own_sentences(tmp_path, capsys):
+    """A zero-byte file (a copy that never finished) is named as empty; -o naming a file is refused before any
+    photo is read, instead of each being restored and then thrown away."""
+    box = tmp_path / "box14"
+    box.mkdir()
+    (box / "box14_007.jpg").write_bytes(b"")
+    assert main(["run", str(box), "-o", str(tmp_path / "out"), *CLASSIC]) != 0
+    assert "box14_007.jpg is empty (0 bytes)" in capsys.readouterr().err
+    photo = save_rgb(tmp_path / "a.png", gradient_photo())
+    from restorer.batch.report import BatchReport
+
+    one = BatchReport([str(photo)], {}, "hash", "this process", stopped="The disk is full.")
+    assert one.summary().startswith("1 photo: 0 restored, 0 skipped, 1 failed.")
+    not_a_folder = tmp_path / "results.txt"
+    not_a_folder.write_text("notes")
+    assert main(["run", str(photo), "-o", str(not_a_folder), *CLASSIC]) == 2
+    assert f"{not_a_folder} is a file, not a folder; give -o a folder" in capsys.readouterr().err
+    assert not_a_folder.read_text() == "notes"
+
+
 def test_an_input_is_never_overwritten_even_when_names_collide(tmp_path, capsys):
     a = save_rgb(tmp_path / "a.png", gradient_photo())
     victim = save_rgb(tmp_path / "a_restored.png", gradient_photo(seed=9))

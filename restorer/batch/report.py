@@ -79,7 +79,8 @@ class BatchReport:
         if earlier:
             parts.append(f"{earlier} already restored by an earlier run")
         parts += [f"{now['skipped']} skipped", f"{total['failed']} failed"]
-        line = f"{len(self.inputs)} photos: " + ", ".join(parts) + ("; interrupted" if self.interrupted else "") + "."
+        count = len(self.inputs)
+        line = f"{count} photo{'' if count == 1 else 's'}: " + ", ".join(parts) + ("; interrupted" if self.interrupted else "") + "."
         return " ".join(part for part in (line, self.stopped, left_out_sentence(self.left_out)) if part)
 
     def write(self, outdir: Path) -> tuple[Path, Path]:
