@@ -189,6 +189,8 @@ def read_photo(path: Path | str) -> Photo:
         reason = str(exc).rstrip(".") or type(exc).__name__
         if "truncated" in reason.lower():
             reason = "the file is truncated or damaged"
+        elif "broken data stream" in reason.lower():  # zlib's complaint: a PNG's compressed data is corrupt
+            reason = "the file is damaged: its compressed data is corrupt"
         raise UnreadablePhoto(f"{path.name} could not be read ({reason}).") from None
     except Image.DecompressionBombError:
         raise UnreadablePhoto(f"{path.name} is larger than 600 megapixels, which Restorer refuses to open.") from None

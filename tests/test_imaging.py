@@ -114,6 +114,19 @@ def test_truncated_jpeg_is_reported(tmp_path):
         read_photo(path)
 
 
+def test_a_png_with_corrupt_compressed_data_is_called_damaged_in_plain_words(tmp_path):
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    Image.fromarray((rng.random((60, 80, 3)) * 255).astype(np.uint8)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    data[200] ^= 0xFF  # inside the IDAT chunk's deflate stream
+    path = tmp_path / "flipped.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadablePhoto, match=r"^flipped.png could not be read \(the file is damaged: its compressed "
+                                              r"data is corrupt\)\.$"):
+        read_photo(path)
+
+
 def test_original_is_never_overwritten(tmp_path):
     source = save_rgb(tmp_path / "original.png", gradient_photo())
     before = source.read_bytes()
