@@ -67,6 +67,11 @@ def read_psd_composite(path: Path) -> PsdComposite:
     colours = 3 if mode == _RGB else 1
     if channels < colours:
         raise UnreadablePhoto(f"{name} is damaged: {channels} channel(s) in an image that needs {colours}.")
+    from PIL import Image
+
+    if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:  # the limit every other format has
+        raise UnreadablePhoto(f"{name} is larger than {Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels, which "
+                              "Restorer refuses to open.")
     try:
         offset = 26
         offset += 4 + struct.unpack(">I", data[offset : offset + 4])[0]  # colour mode data
@@ -74,7 +79,9 @@ def read_psd_composite(path: Path) -> PsdComposite:
         resources = image_resources(data[offset + 4 : offset + 4 + resources_length])
         offset += 4 + resources_length
         length_size = 4 if version == 1 else 8  # layer and mask information
-        offset += length_size + int.from_bytes(data[offset : offset + length_size], "big")
+        section = int.from_bytes(data[offset : offset + length_size], "big")
+        merged_transparency = section > 0 and _layer_count(data, offset + length_size, length_size) < 0
+        offset += length_size + section
         planes = _composite_planes(data, offset, version, channels, height, width, depth)
     except _UnsupportedCompression as exc:
         raise UnreadablePhoto(f"{name} stores its merged picture with {exc}, which Restorer cannot read; save it "
@@ -84,8 +91,9 @@ def read_psd_composite(path: Path) -> PsdComposite:
     scale = 255.0 if depth == 8 else 65535.0
     colour = planes[:colours].transpose(1, 2, 0).astype(np.float32) / scale
     pixels = np.repeat(colour, 3, axis=2) if colours == 1 else colour
-    # A composite's first extra channel is its transparency when the merged picture has any.
-    alpha = planes[colours].astype(np.float32) / scale if channels > colours else None
+    # Extra channels are saved selections ("Alpha 1"), except that a negative layer count says the first
+    # one is the merged picture's transparency. Taking a selection for transparency would cut holes.
+    alpha = planes[colours].astype(np.float32) / scale if merged_transparency and channels > colours else None
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
     return PsdComposite(np.ascontiguousarray(pixels), alpha, depth, colours == 1, resources.get(_ICC),
@@ -93,13 +101,20 @@ def read_psd_composite(path: Path) -> PsdComposite:
                         _dpi(resources.get(_RESOLUTION)))
 
 
+def _layer_count(data: bytes, at: int, length_size: int) -> int:
+    """The signed layer count at the start of the layer info inside the layer and mask section at `at`."""
+    if int.from_bytes(data[at : at + length_size], "big") < 2:
+        return 0
+    return struct.unpack(">h", data[at + length_size : at + length_size + 2])[0]
+
+
 def _dpi(info: bytes | None) -> tuple[float, float] | None:
-    """Pixels per inch from a ResolutionInfo resource (16.16 fixed point, per inch or per centimetre)."""
+    """Pixels per inch from a ResolutionInfo resource. Its resolutions are 16.16 fixed point and always per
+    inch; the unit fields beside them only say how Photoshop displays them."""
     if not info or len(info) < 16:
         return None
-    h_res, h_unit, _, v_res, v_unit, _ = struct.unpack(">IHHIHH", info[:16])
-    per_inch = lambda fixed, unit: fixed / 65536 * (2.54 if unit == 2 else 1.0)  # noqa: E731
-    dpi = (per_inch(h_res, h_unit), per_inch(v_res, v_unit))
+    h_res, _, _, v_res, _, _ = struct.unpack(">IHHIHH", info[:16])
+    dpi = (h_res / 65536, v_res / 65536)
     return dpi if min(dpi) > 0 else None
 
 

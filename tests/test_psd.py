@@ -52,12 +52,19 @@ def _resource(rid: int, data: bytes) -> bytes:
 
 
 def photoshop_file(planes: np.ndarray, *, mode: int = 3, version: int = 1, rle: bool = True,
-                   resources: bytes = b"") -> bytes:
-    """A Photoshop file with no layers whose composite is `planes` (channels, H, W), uint8 or uint16."""
+                   resources: bytes = b"", merged_transparency: bool = False) -> bytes:
+    """A Photoshop file whose composite is `planes` (channels, H, W), uint8 or uint16. With
+    `merged_transparency` its layer info says (by a negative layer count, and no layer records here) that
+    the first extra channel is the composite's transparency; otherwise extra channels are selections."""
     channels, height, width = planes.shape
     depth = 16 if planes.dtype == np.uint16 else 8
     header = b"8BPS" + struct.pack(">H6xHIIHH", version, channels, height, width, depth, mode)
-    layer_info = b"\x00" * (4 if version == 1 else 8)
+    length = ">I" if version == 1 else ">Q"
+    if merged_transparency:
+        layers = struct.pack(length, 2) + struct.pack(">h", -1)
+        layer_info = struct.pack(length, len(layers)) + layers
+    else:
+        layer_info = struct.pack(length, 0)
     body = planes.astype(">u2" if depth == 16 else "u1")
     if rle:
         lines = [_pack_line(body[c, y].tobytes()) for c in range(channels) for y in range(height)]
@@ -86,7 +93,7 @@ def test_unpack_bits_inverts_packbits_and_refuses_a_short_stream():
 
 def test_a_16_bit_psd_is_read_at_full_depth_with_its_profile_resolution_and_xmp(tmp_path):
     planes = _deep_rgb()
-    resolution = struct.pack(">IHHIHH", 300 << 16, 1, 1, 300 << 16, 1, 1)
+    resolution = struct.pack(">IHHIHH", 300 << 16, 2, 2, 300 << 16, 2, 2)  # 300 ppi, shown per cm
     resources = _resource(1005, resolution) + _resource(1039, PROFILE) + _resource(1060, XMP)
     path = tmp_path / "master.psd"
     path.write_bytes(photoshop_file(planes, resources=resources))
@@ -110,15 +117,18 @@ def test_grey_with_transparency_raw_and_a_psb_with_long_line_counts(tmp_path):
     alpha = np.full_like(grey, 65535)
     alpha[0, :, :5] = 0
     path = tmp_path / "grey.psd"
-    path.write_bytes(photoshop_file(np.concatenate([grey, alpha]), mode=1, rle=False))
+    path.write_bytes(photoshop_file(np.concatenate([grey, alpha]), mode=1, rle=False, merged_transparency=True))
     photo = read_photo(path)
     assert photo.metadata.was_grayscale and photo.pixels.shape == (24, 40, 3)
     assert np.allclose(photo.pixels[..., 0], photo.pixels[..., 2])
     assert photo.alpha is not None and photo.alpha[:, :5].max() == 0 and photo.alpha[:, 5:].min() == 1
+    selection = tmp_path / "with_a_saved_selection.psd"  # a flat file: the extra channel is "Alpha 1"
+    selection.write_bytes(photoshop_file(np.concatenate([grey, alpha]), mode=1, rle=False))
+    assert read_photo(selection).alpha is None
 
     big = tmp_path / "poster.psb"  # the large-document format: 4-byte line counts, 8-byte section lengths
     eight = (_deep_rgb() >> 8).astype(np.uint8)
-    big.write_bytes(photoshop_file(eight, version=2))
+    big.write_bytes(photoshop_file(eight, version=2, merged_transparency=True))  # 8-byte lengths throughout
     photo = read_photo(big)
     assert photo.metadata.bit_depth == 8
     assert np.abs(photo.pixels * 255 - eight.transpose(1, 2, 0)).max() < 1e-3
@@ -139,6 +149,10 @@ def test_cmyk_and_damaged_photoshop_files_get_one_sentence_and_a_batch_goes_on(t
     (folder / "zipped.psd").write_bytes(whole[:compression_at] + b"\x00\x02" + whole[compression_at + 2 :])
     with pytest.raises(UnreadablePhoto, match=r"zipped.psd stores its merged picture with ZIP compression"):
         read_photo(folder / "zipped.psd")
+    huge = tmp_path / "huge.psd"  # a header claiming 900 megapixels: refused before any memory is spent
+    huge.write_bytes(b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 30000, 30000, 16, 3) + bytes(16))
+    with pytest.raises(UnreadablePhoto, match=r"huge.psd is larger than 600 megapixels"):
+        read_photo(huge)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
     assert sorted(job.source.name for job in expand_inputs([folder], tmp_path / "out")) == \
