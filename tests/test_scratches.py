@@ -247,9 +247,10 @@ def test_mined_false_alarms_become_crops_centred_on_them(tmp_path):
     photo[30:34, 150:160] = 255  # the mined spot, bright so the crop shows whether it holds it
     hard = HardNegatives(tmp_path / "spots.npz", ["BSDS500_train/tyre.jpg"])
     assert len(hard) == 1  # a photo no longer in the training set is dropped
+    assert len(HardNegatives([tmp_path / "spots.npz"] * 2, ["BSDS500_train/tyre.jpg"])) == 2  # versions add up
     rng = np.random.default_rng(0)
     for _ in range(20):
         crop = hard.crop(rng, [photo], 64)
         assert crop.shape == (64, 64, 3) and crop.max() == 255  # flipped and turned, but around the spot
-    with pytest.raises(ValueError, match="names none"):
+    with pytest.raises(ValueError, match="name none"):
         HardNegatives(tmp_path / "spots.npz", ["other.jpg"])

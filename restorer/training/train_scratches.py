@@ -235,13 +235,17 @@ class HardNegatives:
     textures often. Damage may still be painted over the crop; the mined spot itself is never marked.
     """
 
-    def __init__(self, path: Path, names: list[str]) -> None:
-        found = np.load(path)
+    def __init__(self, paths: Path | list[Path], names: list[str]) -> None:
+        """`paths`: one or more files of mine_negatives (each version's false alarms add to the last's)."""
+        paths = [paths] if isinstance(paths, Path) else list(paths)
         index = {name: i for i, name in enumerate(names)}
-        rows = [(index[n], int(y), int(x)) for n, y, x in zip(found["names"].tolist(), found["y"], found["x"])
-                if n in index]
+        rows = []
+        for path in paths:
+            found = np.load(path)
+            rows += [(index[n], int(y), int(x)) for n, y, x in zip(found["names"].tolist(), found["y"], found["x"])
+                     if n in index]
         if not rows:
-            raise ValueError(f"{path} names none of the training photos")
+            raise ValueError(f"{', '.join(map(str, paths))} name none of the training photos")
         self.image, self.y, self.x = (np.array(column) for column in zip(*rows))
 
     def __len__(self) -> int:
@@ -292,8 +296,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="weight of damaged pixels in the cross-entropy (lower: fewer false alarms)")
     parser.add_argument("--imagenet", action="store_true",
                         help="also paint damage over train/imagenet_samples: a thousand more kinds of clean texture")
-    parser.add_argument("--hard-negatives", type=Path,
-                        help="places an earlier version marked on clean photos (restorer.training.mine_negatives)")
+    parser.add_argument("--hard-negatives", type=Path, nargs="+",
+                        help="places earlier versions marked on clean photos (restorer.training.mine_negatives)")
     parser.add_argument("--hard-p", type=float, default=0.3, help="share of crops cut around those places")
     args = parser.parse_args(argv)
 
