@@ -36,7 +36,7 @@ CATALOG: dict[str, ModelEntry] = {
                    sha256="ae44ba80e38905b032cbd520446419b2ff45f9247d89f24c3efefbb4a8970918", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-scratches", "Restorer scratch and dust detector (ScratchNet)", "ScratchNet", "bundled",
                    filename="scratchnet.safetensors",
-                   sha256="546fb64c603845856704b978b807d89432f9ba424295920de567f9385dea0afd", licence="MIT (trained by the Restorer project)"),
+                   sha256="ec410a078cc116081d785a81dde5dc97a0a9d29c74a404e264a8cbc470dda421", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-fastsr", "Restorer FastSR x4, the slider's fast mode (distilled)", "FastSR", "bundled",
                    filename="fastsr_x4.safetensors", sha256="c8ae6fe994a9cfd78e3874aff5ef5848021ad61f6fe4fe2c453949fef704ed61", licence="MIT (trained by the Restorer project)"),
         # The face detector, bundled unchanged from its authors' release (see weights/MANIFEST.md).
