@@ -167,6 +167,16 @@ def read_photo(path: Path | str) -> Photo:
                               "TIFF (16-bit keeps its depth) in your raw converter first.")
     if path.suffix.lower() in HEIF_SUFFIXES or _looks_like_heif(path):
         ensure_heif_opener(path)
+    photoshop_problem = None
+    from restorer.psd import is_photoshop_file
+
+    if is_photoshop_file(path):
+        # Ours first: Pillow reads 8-bit PSD only, and drops its EXIF, XMP and IPTC. Pillow second, for
+        # the 8-bit modes ours leaves out (CMYK, indexed, Lab, duotone); its sentence if both fail.
+        try:
+            return _photo_from_psd(path)
+        except UnreadablePhoto as exc:
+            photoshop_problem = exc
     try:
         with Image.open(path) as image:
             image.load()
@@ -176,16 +186,16 @@ def read_photo(path: Path | str) -> Photo:
     except UnidentifiedImageError:
         if path.suffix.lower() in (".tif", ".tiff"):
             return _photo_from_tifffile(path)  # floating-point samples, which Pillow cannot decode
-        from restorer.psd import is_photoshop_file
-
-        if is_photoshop_file(path):
-            return _photo_from_psd(path)  # 16-bit PSD and any PSB, which Pillow does not read
+        if photoshop_problem is not None:
+            raise photoshop_problem from None
         suffix = path.suffix.lower()
         if suffix in UNREADABLE_IMAGE_SUFFIXES:
             raise UnreadablePhoto(f"{path.name} is a {suffix} file, a format Restorer cannot read; export it as "
                                   "TIFF or PNG first.") from None
         raise UnreadablePhoto(f"{path.name} is not an image Restorer can read (unknown or unsupported format).") from None
     except (OSError, SyntaxError, ValueError) as exc:
+        if photoshop_problem is not None:
+            raise photoshop_problem from None
         reason = str(exc).rstrip(".") or type(exc).__name__
         if "truncated" in reason.lower():
             reason = "the file is truncated or damaged"
@@ -281,11 +291,14 @@ def _photo_from_psd(path: Path) -> Photo:
     psd = read_psd_composite(path)
     exif = None
     if psd.exif:
-        parsed = Image.Exif()
-        parsed.load(b"Exif\x00\x00" + psd.exif)
-        if _EXIF_ORIENTATION in parsed:
-            parsed[_EXIF_ORIENTATION] = 1  # Photoshop stores the picture as it shows it
-        exif = parsed.tobytes()
+        try:
+            parsed = Image.Exif()
+            parsed.load(b"Exif\x00\x00" + psd.exif)
+            if _EXIF_ORIENTATION in parsed:
+                parsed[_EXIF_ORIENTATION] = 1  # Photoshop stores the picture as it shows it
+            exif = parsed.tobytes()
+        except Exception:  # noqa: BLE001 - damaged EXIF costs the EXIF, not the photo
+            exif = None
     metadata = PhotoMetadata(source=path, format="PSD", bit_depth=psd.bit_depth, was_grayscale=psd.gray,
                              icc_profile=psd.icc_profile, exif=exif, dpi=psd.dpi, xmp=psd.xmp, iptc=psd.iptc)
     return Photo(psd.pixels, metadata, psd.alpha)

@@ -170,12 +170,16 @@ def test_photoshop_resources_stop_quietly_at_damage():
     assert image_resources(b"junk") == {}
 
 
-def test_an_8_bit_psd_still_opens_through_pillow_as_one_picture(tmp_path):
+def test_an_8_bit_psd_keeps_its_xmp_and_an_8_bit_cmyk_one_still_opens_through_pillow(tmp_path):
+    """Pillow reads 8-bit PSD but drops its XMP, EXIF and IPTC; ours reads grey and RGB, Pillow the rest."""
     eight = (_deep_rgb() >> 8).astype(np.uint8)
     path = tmp_path / "flat.psd"
-    path.write_bytes(photoshop_file(eight))
-    with Image.open(path) as image:
-        assert image.format == "PSD"  # Pillow's reader, not ours
+    path.write_bytes(photoshop_file(eight, resources=_resource(1060, XMP)))
     photo = read_photo(path)
-    assert photo.metadata.pages == 1 and photo.metadata.bit_depth == 8
+    assert photo.metadata.pages == 1 and photo.metadata.bit_depth == 8 and photo.metadata.xmp == XMP
     assert np.abs(photo.pixels * 255 - eight.transpose(1, 2, 0)).max() < 1e-3
+    cmyk = tmp_path / "press8.psd"
+    cmyk.write_bytes(photoshop_file(np.zeros((4, 8, 8), np.uint8), mode=4))
+    with Image.open(cmyk) as image:
+        assert image.mode == "CMYK"  # Pillow's reader
+    assert read_photo(cmyk).pixels.shape == (8, 8, 3)
