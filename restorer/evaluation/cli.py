@@ -61,6 +61,8 @@ def add_eval_parser(sub) -> None:
                        help="measure each face at this many one-pixel offsets of its crop and average (up to 8)")
     faces.add_argument("--only", action="append", default=[], metavar="TEXT",
                        help="measure identity only on photos whose path contains TEXT (repeatable)")
+    faces.add_argument("--face-strength", type=float,
+                       help="the recipe's face strength for 'on' (default: the recipe's own, 0.7)")
     faces.add_argument("--json", action="store_true")
 
     damage = tasks.add_parser("damage", help="Detect Scratches against damage hand-labelled on real prints")
@@ -173,9 +175,14 @@ def command_eval(args: argparse.Namespace) -> int:
     if args.task == "faces":
         from restorer.evaluation.faces import evaluate_faces
 
+        from restorer.recipe import Recipe
+
+        recipe = Recipe()
+        if args.face_strength is not None:
+            recipe = recipe.with_settings("upscale", face_strength=args.face_strength)
         result = evaluate_faces(args.data, labels=args.labels, engines=tuple(e for e in args.engines.split(",") if e),
                                 identity=not args.no_identity, limit=args.limit, shifts=args.shifts,
-                                only=tuple(args.only))
+                                only=tuple(args.only), recipe=recipe)
         for name, scores in result.get("detection", {}).items():
             print(f"{name:<11} recall {scores['recall']:.3f}  precision {scores['precision']:.3f}  "
                   f"({scores['matched']} of {scores['labelled']} labelled faces; {scores['found']} found)")
