@@ -20,10 +20,12 @@ weights/MANIFEST.md names the commit whose script made each. Scored against
 damage hand-labelled on real prints with `restorer eval damage` (`--weights`
 scores a candidate file).
 
-Usage (v3, the bundled file; the same command again continues a run cut short by --minutes):
+Usage (v5, the bundled file, is this run's weights at step 1,750; the same command again continues a run
+cut short by --minutes; the mined file comes from restorer.training.mine_negatives run with v4):
     python -m restorer.training.train_scratches --data ../shared/data/train \
-        --init /tmp/scratchnet_v2.safetensors --iters 4000 --lr 5e-4 --seed 3 --pos-weight 2 \
-        --minutes 80 --out weights/scratchnet.safetensors
+        --init /tmp/scratchnet_v4.safetensors --iters 4000 --lr 3e-4 --seed 5 --pos-weight 2 \
+        --imagenet --hard-negatives runs/scratch_negatives.npz --hard-p 0.25 \
+        --minutes 80 --out runs/scratchnet_v5.safetensors
 """
 
 from __future__ import annotations
