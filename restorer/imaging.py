@@ -167,16 +167,23 @@ def read_photo(path: Path | str) -> Photo:
                               "TIFF (16-bit keeps its depth) in your raw converter first.")
     if path.suffix.lower() in HEIF_SUFFIXES or _looks_like_heif(path):
         ensure_heif_opener(path)
-    photoshop_problem = None
     from restorer.psd import is_photoshop_file
 
     if is_photoshop_file(path):
         # Ours first: Pillow reads 8-bit PSD only, and drops its EXIF, XMP and IPTC. Pillow second, for
-        # the 8-bit modes ours leaves out (CMYK, indexed, Lab, duotone); its sentence if both fail.
+        # the 8-bit modes ours leaves out (CMYK, indexed, Lab, duotone); our sentence if both fail.
         try:
             return _photo_from_psd(path)
-        except UnreadablePhoto as exc:
-            photoshop_problem = exc
+        except UnreadablePhoto as ours:
+            try:
+                return _open_with_pillow(path)
+            except UnreadablePhoto:
+                raise ours from None
+    return _open_with_pillow(path)
+
+
+def _open_with_pillow(path: Path) -> Photo:
+    """Decode `path` through Pillow (tifffile for the TIFFs Pillow cannot decode); UnreadablePhoto otherwise."""
     try:
         with Image.open(path) as image:
             image.load()
@@ -186,16 +193,12 @@ def read_photo(path: Path | str) -> Photo:
     except UnidentifiedImageError:
         if path.suffix.lower() in (".tif", ".tiff"):
             return _photo_from_tifffile(path)  # floating-point samples, which Pillow cannot decode
-        if photoshop_problem is not None:
-            raise photoshop_problem from None
         suffix = path.suffix.lower()
         if suffix in UNREADABLE_IMAGE_SUFFIXES:
             raise UnreadablePhoto(f"{path.name} is a {suffix} file, a format Restorer cannot read; export it as "
                                   "TIFF or PNG first.") from None
         raise UnreadablePhoto(f"{path.name} is not an image Restorer can read (unknown or unsupported format).") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        if photoshop_problem is not None:
-            raise photoshop_problem from None
         reason = str(exc).rstrip(".") or type(exc).__name__
         if "truncated" in reason.lower():
             reason = "the file is truncated or damaged"
@@ -254,7 +257,7 @@ def _photo_from_pil(path: Path, image: Image.Image) -> Photo:
         was_grayscale=grayscale,
         # A CMYK profile does not describe the RGB pixels made from it (_cmyk_to_srgb made them sRGB).
         icc_profile=None if image.mode == "CMYK" else image.info.get("icc_profile") or None,
-        exif=_exif_without_orientation(image),
+        exif=_exif_without_orientation(image.getexif()),
         dpi=_dpi(image),
         jpeg_quantization=getattr(image, "quantization", None) if image.format == "JPEG" else None,
         jpeg_layout=jpeg_layout_of(image, int(orientation)),
@@ -290,13 +293,11 @@ def _photo_from_psd(path: Path) -> Photo:
 
     psd = read_psd_composite(path)
     exif = None
-    if psd.exif:
+    if psd.exif:  # Photoshop stores the picture as it shows it: upright
         try:
             parsed = Image.Exif()
             parsed.load(b"Exif\x00\x00" + psd.exif)
-            if _EXIF_ORIENTATION in parsed:
-                parsed[_EXIF_ORIENTATION] = 1  # Photoshop stores the picture as it shows it
-            exif = parsed.tobytes()
+            exif = _exif_without_orientation(parsed)
         except Exception:  # noqa: BLE001 - damaged EXIF costs the EXIF, not the photo
             exif = None
     metadata = PhotoMetadata(source=path, format="PSD", bit_depth=psd.bit_depth, was_grayscale=psd.gray,
@@ -483,8 +484,7 @@ def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(op(pixels)) if op else pixels
 
 
-def _exif_without_orientation(image: Image.Image) -> bytes | None:
-    exif = image.getexif()
+def _exif_without_orientation(exif: Image.Exif) -> bytes | None:
     if not exif:
         return None
     if _EXIF_ORIENTATION in exif:
