@@ -60,7 +60,11 @@ def random_crop(rng: np.random.Generator, image: np.ndarray, size: int, *, rotat
     h, w = image.shape[:2]
     y = int(rng.integers(0, h - size + 1))
     x = int(rng.integers(0, w - size + 1))
-    patch = image[y : y + size, x : x + size]
+    return flip_and_turn(rng, image[y : y + size, x : x + size], rotate=rotate)
+
+
+def flip_and_turn(rng: np.random.Generator, patch: np.ndarray, *, rotate: bool = True) -> np.ndarray:
+    """`patch` mirrored half the time and (with `rotate`) turned by a random multiple of 90 degrees."""
     if rng.random() < 0.5:
         patch = patch[:, ::-1]
     if rotate:

@@ -41,8 +41,8 @@ from torch.nn import functional as F
 from restorer.colorspace import luma
 from restorer.damage import crack_mask, dust_mask, fold_crack_mask, scratch_mask, speck_mask, tear_band_mask
 from restorer.models.archs.scratchnet import ScratchNet
-from restorer.training.data import (COLOUR_TRAIN_FOLDERS, TRAIN_FOLDERS, list_training_images, random_scaled_crop,
-                                   to_nchw)
+from restorer.training.data import (COLOUR_TRAIN_FOLDERS, TRAIN_FOLDERS, flip_and_turn, list_training_images,
+                                   random_scaled_crop, to_nchw)
 from restorer.training.loop import Trainer, add_common_arguments, load_initial, prepare, run_options, training_autocast
 
 
@@ -263,10 +263,7 @@ class HardNegatives:
         jitter = size // 3
         y0 = int(np.clip(self.y[i] - size // 2 + rng.integers(-jitter, jitter + 1), 0, h - size))
         x0 = int(np.clip(self.x[i] - size // 2 + rng.integers(-jitter, jitter + 1), 0, w - size))
-        patch = image[y0 : y0 + size, x0 : x0 + size]
-        if rng.random() < 0.5:
-            patch = patch[:, ::-1]
-        return np.ascontiguousarray(np.rot90(patch, int(rng.integers(0, 4))))
+        return flip_and_turn(rng, image[y0 : y0 + size, x0 : x0 + size])
 
 
 def make_batch(rng, images, batch: int, size: int, hard: HardNegatives | None = None, hard_p: float = 0.0):
