@@ -174,7 +174,6 @@ def command_eval(args: argparse.Namespace) -> int:
         return 0
     if args.task == "faces":
         from restorer.evaluation.faces import evaluate_faces
-
         from restorer.recipe import Recipe
 
         recipe = Recipe()

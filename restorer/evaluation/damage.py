@@ -30,8 +30,8 @@ def _ratios(tp: int, fp: int, fn: int) -> dict:
 
 
 def candidate_detector(weights: Path | None, grow: int | None = None):
-    """detect(rgb, sensitivity=...) for a ScratchNet weights file other than the bundled one (a training
-    candidate; None: the bundled one), its proposal grown by `grow` px (None: as the app grows it)."""
+    """detect(rgb, sensitivity=...) for a ScratchNet weights file (a training candidate; None: the bundled
+    one), its proposal grown by `grow` px (None: as the app grows it), exactly as the app runs it."""
     from restorer.models.archs import scratchnet
     from restorer.models.manager import network_from_file, shared_manager
     from restorer.models.precision import choose_runtime
@@ -50,11 +50,11 @@ def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sens
                     weights: Path | None = None, grow: int | None = None) -> dict:
     from restorer.evaluation.datasets import eval_images
     from restorer.imaging import read_photo
-    from restorer.stages.scratches import PROPOSAL_GROWTH, detect_scratches
+    from restorer.stages.scratches import PROPOSAL_GROWTH
 
-    # The app's own path unless a candidate file or another growth is asked for.
-    detect = candidate_detector(weights, grow) if weights is not None or grow is not None else detect_scratches
     grow = PROPOSAL_GROWTH if grow is None else grow
+    # Never the classic fallback: a missing network must fail the evaluation, not be scored in its place.
+    detect = candidate_detector(weights, grow)
 
     doc = json.loads(Path(labels).read_text(encoding="utf-8"))
     totals = {"tp": 0, "fp": 0, "fn": 0}
