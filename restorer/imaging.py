@@ -640,7 +640,9 @@ def atomic_file(path: Path):
     try:
         # mkstemp makes 0600 files; results should get the user's usual permissions.
         os.chmod(tmp_name, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as fh:
+        os.close(fd)
+        # Opened by name, readable: writers that patch what they wrote (TIFF's sub-IFDs) do it in place.
+        with open(tmp_name, "w+b") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

@@ -1,14 +1,17 @@
 """Writing TIFF results, 8 or 16 bits, with everything the scan said about itself.
 
 Image contract: `write_tiff(data, meta, out, xmp)` takes uint8 or uint16 samples, (H, W) grey or
-(H, W, 3|4) RGB[A], and writes one deflate-compressed, little-endian TIFF to the binary file `out`.
+(H, W, 3|4) RGB[A], and writes one deflate-compressed, little-endian TIFF to the binary file `out`,
+which starts empty. A file opened by name for reading and writing ("w+b") is written in place, so a
+large result is never held a second time in memory as its encoded bytes; any other stream gets the
+bytes built in memory first.
 
 tifffile writes the pixels (Pillow cannot write 48-bit RGB) with the ICC profile, the XMP packet,
 the IPTC block and the scan's descriptive tags (caption, scanner, date, artist, copyright). EXIF's
 own IFD (DateTimeOriginal, exposure, lens) and the GPS IFD are sub-IFDs, which tifffile refuses to
 write: it writes a private placeholder tag for each instead, the sub-IFDs are appended after the
-image, and each placeholder entry is renumbered into the pointer tag aimed at its IFD, in a classic
-TIFF and in a BigTIFF (a result over 4 GB) alike.
+image, and each placeholder entry is renumbered, in place, into the pointer tag aimed at its IFD, in a
+classic TIFF and in a BigTIFF (a result over 4 GB) alike.
 """
 
 from __future__ import annotations
@@ -107,12 +110,36 @@ def write_tiff(data: np.ndarray, meta: PhotoMetadata, out, xmp: bytes | None = N
         kwargs.update(resolution=(meta.dpi[0], meta.dpi[1]), resolutionunit="INCH")
     photometric = "minisblack" if data.ndim == 2 else "rgb"
     extrasamples = ("unassalpha",) if data.ndim == 3 and data.shape[2] == 4 else None
-    # tifffile needs a named file or a buffer; an os.fdopen handle's name is an int.
+    options = dict(photometric=photometric, compression="zlib", extratags=extratags, extrasamples=extrasamples,
+                   byteorder="<", bigtiff=data.nbytes >= BIGTIFF_FROM_BYTES, **kwargs)
+    if _writable_in_place(out):
+        tifffile.imwrite(out, data, **options)
+        if subs:
+            _append_sub_ifds(out, subs)
+    else:
+        _write_through_memory(data, options, subs, out)
+
+
+def _write_through_memory(data: np.ndarray, options: dict, subs: dict, out) -> None:
+    """For a stream tifffile cannot write into (an os.fdopen handle's name is an int) or that cannot be
+    read back to patch the sub-IFDs: the whole file built in memory, then copied to `out`."""
+    import tifffile
+
     buffer = io.BytesIO()
-    tifffile.imwrite(buffer, data, photometric=photometric, compression="zlib", extratags=extratags,
-                     extrasamples=extrasamples, byteorder="<", bigtiff=data.nbytes >= BIGTIFF_FROM_BYTES,
-                     **kwargs)
-    out.write(_append_sub_ifds(bytearray(buffer.getbuffer()), subs) if subs else buffer.getbuffer())
+    tifffile.imwrite(buffer, data, **options)
+    if subs:
+        _append_sub_ifds(buffer, subs)
+    out.write(buffer.getbuffer())
+
+
+def _writable_in_place(out) -> bool:
+    """Whether tifffile can write straight into `out` and the sub-IFDs be patched there."""
+    if isinstance(out, io.BytesIO):
+        return True
+    try:
+        return isinstance(getattr(out, "name", None), str) and out.readable() and out.seekable()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 # Per kind of TIFF: the header Pillow needs to encode an IFD for it, where the first IFD's offset is,
@@ -123,23 +150,31 @@ _LAYOUTS = {
 }
 
 
-def _append_sub_ifds(tiff: bytearray, subs: dict[int, tuple[dict, dict]]) -> bytearray:
-    """`tiff` (little-endian, classic or BigTIFF, its first IFD holding the placeholders) with `subs`
-    appended and pointed at."""
-    layout = _LAYOUTS.get(bytes(tiff[:4]))
+def _append_sub_ifds(fh, subs: dict[int, tuple[dict, dict]]) -> None:
+    """Append `subs` to the TIFF in the seekable, readable and writable `fh` (little-endian, classic or
+    BigTIFF, its first IFD holding the placeholders) and point the first IFD's entries at them.
+
+    Only the header, the first IFD's entry table and the end of the file are read or written.
+    """
+    fh.seek(0)
+    header = fh.read(16)
+    layout = _LAYOUTS.get(bytes(header[:4]))
     if layout is None:
-        return tiff
+        return
     ifh, first_at, count_format, entry_size, offset_format, pointer_type = layout
-    first = struct.unpack_from(offset_format, tiff, first_at)[0]
-    count = struct.unpack_from(count_format, tiff, first)[0]
+    first = struct.unpack_from(offset_format, header, first_at)[0]
+    fh.seek(first)
+    count = struct.unpack(count_format, fh.read(struct.calcsize(count_format)))[0]
     table = first + struct.calcsize(count_format)
-    entries = [bytes(tiff[table + entry_size * i : table + entry_size * (i + 1)]) for i in range(count)]
+    raw = fh.read(entry_size * count)
+    entries = [raw[entry_size * i : entry_size * (i + 1)] for i in range(count)]
     codes = [struct.unpack_from("<H", entry)[0] for entry in entries]
+    end = fh.seek(0, io.SEEK_END)
     for pointer, (values, types) in subs.items():
         placeholder = _PLACEHOLDERS[pointer]
         if placeholder not in codes or pointer in codes:
             continue
-        start = len(tiff) + (len(tiff) % 2)  # IFDs start on a word boundary
+        start = end + (end % 2)  # IFDs start on a word boundary
         directory = TiffImagePlugin.ImageFileDirectory_v2(ifh=ifh)
         for tag, value in values.items():
             if tag in types:
@@ -149,12 +184,15 @@ def _append_sub_ifds(tiff: bytearray, subs: dict[int, tuple[dict, dict]]) -> byt
             block = directory.tobytes(start)
         except Exception:  # noqa: BLE001 - a value Pillow cannot encode: keep the file, without this IFD
             continue
-        tiff += b"\x00" * (start - len(tiff)) + block
+        fh.seek(end)
+        fh.write(b"\x00" * (start - end) + block)
+        end = start + len(block)
         index = codes.index(placeholder)
         # One offset: the IFD's. The entry's count and value fields are 4 bytes wide, or 8 in BigTIFF.
         entries[index] = struct.pack("<HH", pointer, pointer_type) + struct.pack(offset_format, 1) + \
             struct.pack(offset_format, start)
         codes[index] = pointer
     order = sorted(range(count), key=lambda i: codes[i])  # TIFF wants the entries sorted by tag
-    tiff[table : table + entry_size * count] = b"".join(entries[i] for i in order)
-    return tiff
+    fh.seek(table)
+    fh.write(b"".join(entries[i] for i in order))
+    fh.seek(0, io.SEEK_END)

@@ -412,3 +412,33 @@ def test_srgb_chunk_is_not_written_beside_an_icc_profile():
     chunks = ((b"gAMA", b"\x00\x00\xb1\x8f"), (b"sRGB", b"\x00"))
     assert png_colour_chunks(PhotoMetadata(png_colour=chunks)) == chunks
     assert png_colour_chunks(PhotoMetadata(png_colour=chunks, icc_profile=b"profile")) == chunks[:1]
+
+
+def test_a_tiff_is_written_in_place_and_matches_the_one_built_in_memory(tmp_path, monkeypatch):
+    """A result file opened by name is written by tifffile directly, its sub-IFDs patched there (a big
+    scan's encoded bytes are not held a second time); a stream that cannot be reopened gets the same bytes."""
+    import os
+
+    from PIL import ExifTags
+
+    from restorer import tiff_writer
+    from restorer.imaging import PhotoMetadata
+
+    exif = _exif()
+    exif.get_ifd(ExifTags.IFD.Exif).update({0x9003: "1931:05:04 10:00:00"})
+    meta = PhotoMetadata(source=tmp_path / "p.jpg", format="JPEG", bit_depth=16, exif=exif.tobytes())
+    data = (_smooth() * 65535).astype(np.uint16)
+
+    fd = os.open(tmp_path / "fd.tif", os.O_CREAT | os.O_WRONLY)
+    with os.fdopen(fd, "wb") as unnamed:  # its name is an int: built in memory, then copied
+        tiff_writer.write_tiff(data, meta, unnamed)
+
+    def no_copy_in_memory(*args):
+        raise AssertionError("a named file was built in memory")
+
+    monkeypatch.setattr(tiff_writer, "_write_through_memory", no_copy_in_memory)
+    with open(tmp_path / "named.tif", "w+b") as named:
+        tiff_writer.write_tiff(data, meta, named)
+    assert (tmp_path / "named.tif").read_bytes() == (tmp_path / "fd.tif").read_bytes()
+    with Image.open(tmp_path / "named.tif") as result:
+        assert result.getexif().get_ifd(ExifTags.IFD.Exif)[0x9003] == "1931:05:04 10:00:00"
