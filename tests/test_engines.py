@@ -196,3 +196,13 @@ def test_onnx_runtime_runs_in_a_worker_thread_beside_the_qt_window(qtbot, tmp_pa
     finally:
         thread.quit()
         thread.wait()
+
+
+def test_fused_bf16_is_not_a_candidate_where_bf16_is_only_emulated(monkeypatch):
+    """On AVX-512 without AVX512-BF16, oneDNN emulates bf16: slower than fp32 and under the tolerance."""
+    from restorer.models.archs import rrdbnet_fused
+
+    monkeypatch.setattr(rrdbnet_fused, "native_bf16", lambda: False)
+    assert not rrdbnet_fused.available()
+    assert "torch-bf16-fused" not in select.candidates("cpu")
+    assert select.REFERENCE in select.candidates("cpu")
