@@ -137,3 +137,20 @@ def test_the_shipped_calibration_fits_the_bundled_pair_and_stays_close_to_fp32(t
         got, expected = net(x), reference(x)
     # Measured 42-49 dB on Kodak crops; a calibration that no longer fits would fall far below.
     assert 36.0 <= _psnr(got, expected) < 80.0
+
+
+def test_the_error_diagnosis_rounds_like_the_engine():
+    """restorer.training.int8_error simulates the engine's rounding: uint8 activations clamp to their range
+    and keep 0 exact; int8 weights keep each output channel's peak and use 255 levels at most."""
+    from restorer.engines.int8 import weight_params
+    from restorer.training.int8_error import fake_int8_weights, fake_uint8
+
+    x = torch.linspace(-2.0, 3.0, 1001)
+    y = fake_uint8(x, -1.0, 2.0)
+    assert float(y.min()) >= -1.0 - 1e-6 and float(y.max()) <= 2.0 + 1e-6
+    assert float(fake_uint8(torch.zeros(1), -1.0, 2.0)) == 0.0
+    assert torch.unique(y).numel() <= 256 and float((y - x.clamp(-1, 2)).abs().max()) <= 3.0 / 255 / 2 + 1e-6
+    w = torch.randn(4, 3, 3, 3)
+    rounded = fake_int8_weights(w)
+    q, scale = weight_params(w.numpy())
+    assert np.allclose(rounded.numpy(), q.astype(np.float32) * scale[:, None, None, None], atol=1e-6)
