@@ -337,10 +337,14 @@ def _photo_from_tifffile(path: Path) -> Photo:
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
-            if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:  # CMYK: read as RGBA it would be wrong colours
-                raise UnreadablePhoto(f"{path.name} is a CMYK TIFF with {page.bitspersample}-bit samples, which "
-                                      "Restorer cannot read; convert it to RGB first.")
+            separated = page.photometric == tifffile.PHOTOMETRIC.SEPARATED
+            inks = page.tags.get(332)  # InkSet: 1 (or absent) is CMYK; 2 names other inks
+            if separated and ((inks is not None and inks.value != 1) or page.samplesperpixel not in (4, 5)):
+                raise UnreadablePhoto(f"{path.name} is a TIFF printed with {page.samplesperpixel} inks other than "
+                                      "CMYK, which Restorer cannot read; convert it to RGB first.")
             data = page.asarray()
+            planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and page.samplesperpixel > 1
+            dpi = _tiff_dpi(page.tags)
             pages = len(tif.pages)
             icc = page.tags.get(34675)
             xmp = page.tags.get(700)
@@ -350,8 +354,10 @@ def _photo_from_tifffile(path: Path) -> Photo:
         raise
     except Exception as exc:  # tifffile raises many kinds; the user needs one sentence
         raise UnreadablePhoto(f"{path.name} is a TIFF that could not be decoded ({exc}).") from None
-    if data.ndim == 3 and data.shape[0] in (2, 3, 4) and data.shape[2] not in (2, 3, 4):
-        data = np.moveaxis(data, 0, -1)  # planar (separate) samples
+    if planar and data.ndim == 3:
+        data = np.moveaxis(data, 0, -1)  # planar (separate) samples: (S, H, W) -> (H, W, S)
+    if separated:  # CMYK (+ alpha): through the file's own profile, which describes inks, not these pixels
+        return _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi)
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 2, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
@@ -368,9 +374,43 @@ def _photo_from_tifffile(path: Path) -> Photo:
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
     metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
-                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages)
+                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages, dpi=dpi)
     return Photo(np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), metadata,
                  None if alpha is None else np.clip(alpha, 0.0, 1.0))
+
+
+def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: bytes | None, pages: int,
+                     dpi: tuple[float, float] | None) -> Photo:
+    """A CMYK TIFF's (H, W, 4|5) samples as an sRGB photo at 16 bits (restorer.cmyk); a fifth sample is alpha."""
+    from restorer.cmyk import cmyk_to_srgb
+
+    if data.ndim != 3 or data.shape[2] not in (4, 5) or not np.issubdtype(data.dtype, np.unsignedinteger):
+        raise UnreadablePhoto(f"{path.name} holds CMYK samples laid out as {data.shape} {data.dtype}, "
+                              "which Restorer cannot read; convert it to RGB first.")
+    unit = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
+    alpha = unit[..., 4].copy() if data.shape[2] == 5 else None
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None
+    space = profile[16:20] if profile and len(profile) >= 20 else None
+    rgb = cmyk_to_srgb(unit[..., :4], profile if space == b"CMYK" else None)
+    # The profile described the inks; the pixels are sRGB now, which an untagged result means.
+    metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=False, icc_profile=None,
+                             xmp=xmp, pages=pages, dpi=dpi)
+    return Photo(rgb, metadata, alpha)
+
+
+def _tiff_dpi(tags) -> tuple[float, float] | None:
+    """Pixels per inch from a tifffile page's XResolution, YResolution and ResolutionUnit (2 inch, 3 cm)."""
+    try:
+        x, y = tags[282].value, tags[283].value
+        unit = int(tags[296].value) if 296 in tags else 2
+        per = {2: 1.0, 3: 2.54}.get(unit)
+        if per is None:
+            return None
+        xs, ys = x[0] / x[1], y[0] / y[1]
+        return (xs * per, ys * per) if xs > 0 and ys > 0 else None
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
+        return None
 
 
 def _xmp_of(image: Image.Image) -> bytes | None:

@@ -5,7 +5,8 @@ reading them as 8 bits would throw away the depth an archivist scanned for. Ever
 ends with the merged picture as Photoshop last showed it ("maximise compatibility" keeps it
 even in layered files), stored planar, raw or PackBits-compressed; that is what this reads, with
 the colour profile, EXIF, XMP and IPTC from the file's image resources. Layers are not merged
-here, so adjustment layers and effects look exactly as Photoshop drew them.
+here, so adjustment layers and effects look exactly as Photoshop drew them. A CMYK file's inks
+(stored inverted: full scale is no ink) are made sRGB through its own profile (restorer.cmyk).
 
 Image contract: `read_psd_composite` returns float32 pixels in [0, 1], (H, W, 3) (grey
 repeated into three channels), and an (H, W) alpha or None.
@@ -22,7 +23,8 @@ import numpy as np
 from restorer.errors import UnreadablePhoto
 
 PSD_SIGNATURE = b"8BPS"
-_GRAY, _RGB = 1, 3
+_GRAY, _RGB, _CMYK = 1, 3, 4
+_COLOURS = {_GRAY: 1, _RGB: 3, _CMYK: 4}
 _MODE_NAMES = {0: "bitmap", 2: "indexed-colour", 4: "CMYK", 7: "multichannel", 8: "duotone", 9: "Lab"}
 # Image resource IDs (Adobe's Photoshop File Formats Specification).
 _RESOLUTION, _ICC, _IPTC, _EXIF, _XMP = 1005, 1039, 1028, 1058, 1060
@@ -50,7 +52,7 @@ def is_photoshop_file(path: Path) -> bool:
 
 
 def read_psd_composite(path: Path) -> PsdComposite:
-    """The flattened picture of a grey or RGB Photoshop file of 8 or 16 bits; UnreadablePhoto otherwise."""
+    """The flattened picture of a grey, RGB or CMYK Photoshop file of 8 or 16 bits; UnreadablePhoto otherwise."""
     data = Path(path).read_bytes()
     name = Path(path).name
     if data[:4] != PSD_SIGNATURE:
@@ -60,11 +62,11 @@ def read_psd_composite(path: Path) -> PsdComposite:
     version, channels, height, width, depth, mode = struct.unpack(">H6xHIIHH", data[4:26])
     if version not in (1, 2):
         raise UnreadablePhoto(f"{name} is a Photoshop file of an unknown version ({version}).")
-    if mode not in (_GRAY, _RGB) or depth not in (8, 16):
+    if mode not in _COLOURS or depth not in (8, 16):
         kind = f"{depth}-bit" if depth not in (8, 16) else _MODE_NAMES.get(mode, f"mode-{mode}")
         raise UnreadablePhoto(f"{name} is a {kind} Photoshop file, which Restorer cannot read; in Photoshop, "
                               "convert it to RGB or Greyscale at 8 or 16 bits, or export it as TIFF.")
-    colours = 3 if mode == _RGB else 1
+    colours = _COLOURS[mode]
     if channels < colours:
         raise UnreadablePhoto(f"{name} is damaged: {channels} channel(s) in an image that needs {colours}.")
     from PIL import Image
@@ -90,13 +92,20 @@ def read_psd_composite(path: Path) -> PsdComposite:
         raise UnreadablePhoto(f"{name} could not be read (the file is truncated or damaged).") from None
     scale = 255.0 if depth == 8 else 65535.0
     colour = planes[:colours].transpose(1, 2, 0).astype(np.float32) / scale
+    profile = resources.get(_ICC)
+    if mode == _CMYK:
+        from restorer.cmyk import cmyk_to_srgb
+
+        is_cmyk_profile = profile is not None and profile[16:20] == b"CMYK"
+        colour = cmyk_to_srgb(1.0 - colour, profile if is_cmyk_profile else None)
+        profile = None  # it described the inks; the pixels are sRGB now
     pixels = np.repeat(colour, 3, axis=2) if colours == 1 else colour
     # Extra channels are saved selections ("Alpha 1"), except that a negative layer count says the first
     # one is the merged picture's transparency. Taking a selection for transparency would cut holes.
     alpha = planes[colours].astype(np.float32) / scale if merged_transparency and channels > colours else None
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
-    return PsdComposite(np.ascontiguousarray(pixels), alpha, depth, colours == 1, resources.get(_ICC),
+    return PsdComposite(np.ascontiguousarray(pixels), alpha, depth, colours == 1, profile,
                         resources.get(_EXIF), resources.get(_XMP), resources.get(_IPTC),
                         _dpi(resources.get(_RESOLUTION)))
 

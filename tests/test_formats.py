@@ -325,8 +325,8 @@ def test_camera_raw_and_other_formats_named_on_their_own_get_a_sentence_saying_w
 
 
 def test_sixteen_bit_tiffs_opencv_refuses_are_read_or_refused_in_one_sentence(tmp_path, capfd):
-    """Grey + alpha at 16 bits (a scan with a transparency mask) is read; 16-bit CMYK is refused plainly,
-    not read as RGBA (wrong colours) and not with libtiff's own error lines on the terminal."""
+    """Grey + alpha at 16 bits (a scan with a transparency mask) is read; 16-bit CMYK is read as colours, not
+    as RGBA; inks other than CMYK are refused plainly, without libtiff's own error lines on the terminal."""
     import tifffile
 
     from restorer.errors import UnreadablePhoto
@@ -340,11 +340,52 @@ def test_sixteen_bit_tiffs_opencv_refuses_are_read_or_refused_in_one_sentence(tm
     assert photo.alpha is not None and photo.alpha[:8, :8].max() == 0 and photo.alpha[10:, 10:].min() == 1
     assert np.allclose(photo.pixels[..., 0], grey[..., 0] / 65535, atol=1e-6)
     cmyk = (np.random.default_rng(0).random((24, 32, 4)) * 65535).astype(np.uint16)
-    tifffile.imwrite(tmp_path / "press.tif", cmyk, photometric="separated")
+    tifffile.imwrite(tmp_path / "inks.tif", cmyk, photometric="separated", extratags=[(332, "H", 1, 2, True)])
     capfd.readouterr()
-    with pytest.raises(UnreadablePhoto, match=r"press.tif is a CMYK TIFF with 16-bit samples"):
-        read_photo(tmp_path / "press.tif")
+    with pytest.raises(UnreadablePhoto, match=r"inks.tif is a TIFF printed with 4 inks other than CMYK"):
+        read_photo(tmp_path / "inks.tif")
     assert "TIFF_Error" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("planar", [False, True])
+def test_a_sixteen_bit_cmyk_tiff_without_a_profile_keeps_its_gradations(tmp_path, planar):
+    """Without a profile the inks come off as Pillow's conversion takes them, (1 - C)(1 - K), at full depth."""
+    import tifffile
+
+    ramp = np.linspace(0, 0.25, 64, dtype=np.float32)[None, :].repeat(48, axis=0)  # a 16-bit-fine cyan ramp
+    cmyk = np.stack([ramp, np.full_like(ramp, 0.5), np.zeros_like(ramp), np.full_like(ramp, 0.2)], axis=2)
+    samples = (cmyk * 65535 + 0.5).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "press.tif", np.moveaxis(samples, -1, 0) if planar else samples,
+                     photometric="separated", planarconfig="separate" if planar else "contig",
+                     resolution=(300, 300), resolutionunit="INCH")
+    photo = read_photo(tmp_path / "press.tif")
+    expected = (1 - samples[..., :3] / 65535) * (1 - samples[..., 3:] / 65535)
+    assert photo.metadata.bit_depth == 16 and not photo.metadata.was_grayscale
+    assert photo.metadata.dpi == (300.0, 300.0)
+    assert np.abs(photo.pixels - expected).max() < 1e-5
+    assert len(np.unique(photo.pixels[0, :, 0])) == 64  # 64 steps inside 16 levels of 8 bits: not flattened
+
+
+@pytest.mark.skipif(not CMYK_PROFILE.exists(), reason="needs a CMYK ICC profile (Debian's ghostscript ships it)")
+def test_a_sixteen_bit_cmyk_tiff_is_converted_through_its_own_profile(tmp_path):
+    """The same colours LittleCMS gives the 8-bit file, within about an 8-bit level, and smooth in between."""
+    import tifffile
+    from PIL import ImageCms
+
+    rgb = _smooth()
+    to_cmyk = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.ImageCmsProfile(str(CMYK_PROFILE)),
+                                      "RGB", "CMYK")
+    ink8 = np.asarray(ImageCms.applyTransform(Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)), to_cmyk))
+    profile = CMYK_PROFILE.read_bytes()
+    tifffile.imwrite(tmp_path / "press.tif", (ink8.astype(np.uint16) * 257), photometric="separated",
+                     extratags=[(34675, "B", len(profile), profile, True)])
+    Image.fromarray(ink8, "CMYK").save(tmp_path / "press8.tif", icc_profile=profile)
+    deep, shallow = read_photo(tmp_path / "press.tif"), read_photo(tmp_path / "press8.tif")
+    assert deep.metadata.bit_depth == 16 and deep.metadata.icc_profile is None
+    assert float(np.abs(deep.pixels - shallow.pixels).mean()) < 1.0 / 255
+    assert float(np.abs(deep.pixels - shallow.pixels).max()) < 4.0 / 255
+    naive = (1 - ink8[..., :3] / 255.0) * (1 - ink8[..., 3:] / 255.0)
+    assert float(np.abs(deep.pixels - rgb).mean()) < 0.5 * float(np.abs(naive - rgb).mean())
 
 
 def test_a_programs_signature_in_the_comment_is_not_taken_for_a_caption(tmp_path):

@@ -137,11 +137,11 @@ def test_grey_with_transparency_raw_and_a_psb_with_long_line_counts(tmp_path):
 def test_cmyk_and_damaged_photoshop_files_get_one_sentence_and_a_batch_goes_on(tmp_path):
     folder = tmp_path / "masters"
     folder.mkdir()
-    (folder / "press.psd").write_bytes(photoshop_file(np.zeros((4, 8, 8), np.uint16), mode=4))
+    (folder / "press.psd").write_bytes(photoshop_file(np.zeros((3, 8, 8), np.uint16), mode=9))
     whole = photoshop_file(_deep_rgb())
     (folder / "cut.psd").write_bytes(whole[: len(whole) - 300])
     (folder / "good.psd").write_bytes(whole)
-    with pytest.raises(UnreadablePhoto, match=r"press.psd is a CMYK Photoshop file.*RGB or Greyscale"):
+    with pytest.raises(UnreadablePhoto, match=r"press.psd is a Lab Photoshop file.*RGB or Greyscale"):
         read_photo(folder / "press.psd")
     with pytest.raises(UnreadablePhoto, match=r"^cut.psd could not be read \(the file is truncated or damaged\)\.$"):
         read_photo(folder / "cut.psd")
@@ -170,8 +170,8 @@ def test_photoshop_resources_stop_quietly_at_damage():
     assert image_resources(b"junk") == {}
 
 
-def test_an_8_bit_psd_keeps_its_xmp_and_an_8_bit_cmyk_one_still_opens_through_pillow(tmp_path):
-    """Pillow reads 8-bit PSD but drops its XMP, EXIF and IPTC; ours reads grey and RGB, Pillow the rest."""
+def test_an_8_bit_psd_keeps_its_xmp_and_an_8_bit_cmyk_one_opens_as_pillow_would(tmp_path):
+    """Pillow reads 8-bit PSD but drops its XMP, EXIF and IPTC; ours reads grey, RGB and CMYK, Pillow the rest."""
     eight = (_deep_rgb() >> 8).astype(np.uint8)
     path = tmp_path / "flat.psd"
     path.write_bytes(photoshop_file(eight, resources=_resource(1060, XMP)))
@@ -181,5 +181,24 @@ def test_an_8_bit_psd_keeps_its_xmp_and_an_8_bit_cmyk_one_still_opens_through_pi
     cmyk = tmp_path / "press8.psd"
     cmyk.write_bytes(photoshop_file(np.zeros((4, 8, 8), np.uint8), mode=4))
     with Image.open(cmyk) as image:
-        assert image.mode == "CMYK"  # Pillow's reader
-    assert read_photo(cmyk).pixels.shape == (8, 8, 3)
+        assert image.mode == "CMYK"  # Pillow's reader gives the same colours
+        pillows = np.asarray(image.convert("RGB"), np.float32) / 255
+    assert np.abs(read_photo(cmyk).pixels - pillows).max() < 1e-6
+
+
+def test_a_sixteen_bit_cmyk_psd_is_read_at_full_depth_as_srgb(tmp_path):
+    """Photoshop stores inks inverted (full scale is no ink); without a CMYK profile they come off as
+    (1 - C)(1 - K), and the file's profile is not attached to the sRGB pixels made from it."""
+    ink = np.zeros((4, 8, 64), np.float32)
+    ink[0] = np.linspace(0, 0.25, 64)[None, :]  # cyan, finer than 8 bits can step
+    ink[3] = 0.2
+    stored = ((1.0 - ink) * 65535 + 0.5).astype(np.uint16)
+    path = tmp_path / "press.psd"
+    path.write_bytes(photoshop_file(stored, mode=4, resources=_resource(1039, PROFILE)))  # an RGB profile
+    photo = read_photo(path)
+    inks = 1.0 - stored.transpose(1, 2, 0) / 65535
+    expected = (1 - inks[..., :3]) * (1 - inks[..., 3:])
+    assert photo.metadata.bit_depth == 16 and not photo.metadata.was_grayscale
+    assert photo.metadata.icc_profile is None
+    assert np.abs(photo.pixels - expected).max() < 1e-5
+    assert len(np.unique(photo.pixels[0, :, 0])) == 64
