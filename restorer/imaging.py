@@ -345,6 +345,8 @@ def _photo_from_tifffile(path: Path) -> Photo:
             data = page.asarray()
             planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and page.samplesperpixel > 1
             dpi = _tiff_dpi(page.tags)
+            # A fifth CMYK sample is transparency only when ExtraSamples says so (1, 2: alpha); else a spot ink.
+            cmyk_alpha = separated and any(int(e) in (1, 2) for e in (page.extrasamples or ()))
             pages = len(tif.pages)
             icc = page.tags.get(34675)
             xmp = page.tags.get(700)
@@ -357,7 +359,7 @@ def _photo_from_tifffile(path: Path) -> Photo:
     if planar and data.ndim == 3:
         data = np.moveaxis(data, 0, -1)  # planar (separate) samples: (S, H, W) -> (H, W, S)
     if separated:  # CMYK (+ alpha): through the file's own profile, which describes inks, not these pixels
-        return _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi)
+        return _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi, cmyk_alpha)
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 2, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
@@ -380,15 +382,16 @@ def _photo_from_tifffile(path: Path) -> Photo:
 
 
 def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: bytes | None, pages: int,
-                     dpi: tuple[float, float] | None) -> Photo:
-    """A CMYK TIFF's (H, W, 4|5) samples as an sRGB photo at 16 bits (restorer.cmyk); a fifth sample is alpha."""
+                     dpi: tuple[float, float] | None, has_alpha: bool) -> Photo:
+    """A CMYK TIFF's (H, W, 4|5) samples as an sRGB photo at 16 bits (restorer.cmyk); a fifth sample is
+    alpha when `has_alpha`, else a spot ink, left out."""
     from restorer.cmyk import cmyk_to_srgb
 
     if data.ndim != 3 or data.shape[2] not in (4, 5) or not np.issubdtype(data.dtype, np.unsignedinteger):
         raise UnreadablePhoto(f"{path.name} holds CMYK samples laid out as {data.shape} {data.dtype}, "
                               "which Restorer cannot read; convert it to RGB first.")
     unit = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
-    alpha = unit[..., 4].copy() if data.shape[2] == 5 else None
+    alpha = unit[..., 4].copy() if data.shape[2] == 5 and has_alpha else None
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
     space = profile[16:20] if profile and len(profile) >= 20 else None

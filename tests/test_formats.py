@@ -483,3 +483,16 @@ def test_a_tiff_is_written_in_place_and_matches_the_one_built_in_memory(tmp_path
     assert (tmp_path / "named.tif").read_bytes() == (tmp_path / "fd.tif").read_bytes()
     with Image.open(tmp_path / "named.tif") as result:
         assert result.getexif().get_ifd(ExifTags.IFD.Exif)[0x9003] == "1931:05:04 10:00:00"
+
+
+def test_a_cmyk_tiffs_fifth_sample_is_transparency_only_when_the_file_says_so(tmp_path):
+    import tifffile
+
+    cmyka = np.zeros((16, 16, 5), np.uint16)
+    cmyka[..., 4] = 65535
+    cmyka[:4, :4, 4] = 0  # a transparent corner, or a spot ink's empty corner
+    tifffile.imwrite(tmp_path / "masked.tif", cmyka, photometric="separated", extrasamples=["unassalpha"])
+    tifffile.imwrite(tmp_path / "spot.tif", cmyka, photometric="separated", extrasamples=["unspecified"])
+    masked, spot = read_photo(tmp_path / "masked.tif"), read_photo(tmp_path / "spot.tif")
+    assert masked.alpha is not None and masked.alpha[:4, :4].max() == 0 and masked.alpha[8:, 8:].min() == 1
+    assert spot.alpha is None and np.allclose(spot.pixels, 1.0)  # no ink: white paper
