@@ -172,7 +172,9 @@ def test_identity_is_embedded_from_lightness_so_added_colour_does_not_count():
     lab[..., 1], lab[..., 2] = 25.0, 30.0  # warm skin-like colour at the same L*
     coloured = np.clip(lab_to_rgb(lab), 0, 1)
     difference = np.abs(lightness_u8(coloured).astype(int) - lightness_u8(grey).astype(int))
-    assert difference.max() <= 6  # luma follows L* (4 levels apart at most here: the weights differ)
+    # L* is what the colorizer keeps: equal but where the brightest colours leave sRGB's gamut
+    # (Rec. 601 luma, used before, moved 4 levels here, 1.3 on average).
+    assert difference.mean() < 0.3 and difference.max() <= 3
     assert np.abs(coloured - grey).max() > 0.1  # while the RGB changed a lot
 
 
