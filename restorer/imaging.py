@@ -352,6 +352,7 @@ def _photo_from_tifffile(path: Path) -> Photo:
             xmp = page.tags.get(700)
             icc_profile = bytes(icc.value) if icc is not None else None
             xmp_packet = bytes(xmp.value) if xmp is not None and isinstance(xmp.value, (bytes, bytearray)) else None
+            exif, iptc = _tiff_exif(page.tags), _tiff_iptc(page.tags)
     except UnreadablePhoto:
         raise
     except Exception as exc:  # tifffile raises many kinds; the user needs one sentence
@@ -359,7 +360,8 @@ def _photo_from_tifffile(path: Path) -> Photo:
     if planar and data.ndim == 3:
         data = np.moveaxis(data, 0, -1)  # planar (separate) samples: (S, H, W) -> (H, W, S)
     if separated:  # CMYK (+ alpha): through the file's own profile, which describes inks, not these pixels
-        return _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi, cmyk_alpha)
+        photo = _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi, cmyk_alpha)
+        return replace(photo, metadata=replace(photo.metadata, exif=exif, iptc=iptc))
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 2, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
@@ -376,7 +378,7 @@ def _photo_from_tifffile(path: Path) -> Photo:
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
     metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
-                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages, dpi=dpi)
+                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages, dpi=dpi, exif=exif, iptc=iptc)
     return Photo(np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), metadata,
                  None if alpha is None else np.clip(alpha, 0.0, 1.0))
 
@@ -400,6 +402,51 @@ def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: b
     metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=False, icc_profile=None,
                              xmp=xmp, pages=pages, dpi=dpi)
     return Photo(rgb, metadata, alpha)
+
+
+def _tiff_exif(tags) -> bytes | None:
+    """A tifffile page's descriptive tags (caption, scanner, date, artist, copyright) and its EXIF IFD's
+    text and whole-number fields (DateTimeOriginal and the like), as EXIF bytes, or None.
+
+    The TIFFs read through tifffile (floating-point samples, 16-bit CMYK) would otherwise lose what
+    the archive's scanner and catalogue wrote in them.
+    """
+    import tifffile
+
+    from restorer.tiff_writer import DESCRIPTIVE_TAGS
+
+    exif = Image.Exif()
+    for code in DESCRIPTIVE_TAGS:
+        tag = tags.get(code)
+        if tag is not None and isinstance(tag.value, str) and tag.value.strip("\x00 "):
+            exif[code] = tag.value
+    sub = tags.get(34665)
+    if sub is not None and isinstance(sub.value, dict):
+        fields = {}
+        for name, value in sub.value.items():
+            code = tifffile.TIFF.TAGS.get(name) if isinstance(name, str) else name
+            if isinstance(code, int) and isinstance(value, (str, int)) and not isinstance(value, bool):
+                fields[code] = value
+        if fields:
+            exif.get_ifd(0x8769).update(fields)
+    try:
+        return exif.tobytes() if len(exif) or exif.get_ifd(0x8769) else None
+    except Exception:  # noqa: BLE001 - a field Pillow cannot encode costs the EXIF, not the photo
+        return None
+
+
+def _tiff_iptc(tags) -> bytes | None:
+    """The IPTC IIM block of TIFF tag 33723, as bytes (tifffile may give it as a tuple of numbers)."""
+    tag = tags.get(33723)
+    if tag is None:
+        return None
+    value = tag.value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value) or None
+    try:
+        return np.asarray(value).astype(f">u{np.asarray(value).dtype.itemsize}").tobytes() or None
+    except (TypeError, ValueError):
+        return None
 
 
 def _tiff_dpi(tags) -> tuple[float, float] | None:

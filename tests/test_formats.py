@@ -496,3 +496,43 @@ def test_a_cmyk_tiffs_fifth_sample_is_transparency_only_when_the_file_says_so(tm
     masked, spot = read_photo(tmp_path / "masked.tif"), read_photo(tmp_path / "spot.tif")
     assert masked.alpha is not None and masked.alpha[:4, :4].max() == 0 and masked.alpha[8:, 8:].min() == 1
     assert spot.alpha is None and np.allclose(spot.pixels, 1.0)  # no ink: white paper
+
+
+def test_a_float_tiff_keeps_the_archives_tags_and_iptc(tmp_path):
+    """Read through tifffile (Pillow cannot decode float samples), a scan used to lose its caption, scanner,
+    date, artist, copyright, DateTimeOriginal and IPTC."""
+    import tifffile
+
+    iim = b"\x1c\x02\x00\x00\x02\x00\x04\x1c\x02\x78\x00\x0bBox 14, 1931"
+    tags = [(271, "s", 0, "Epson", True), (315, "s", 0, "County Archive", True),
+            (33432, "s", 0, "(c) County Archive", True), (33723, "B", len(iim), iim, True)]
+    scan = np.dstack([_smooth()[..., 0]] * 3).astype(np.float32)
+    tifffile.imwrite(tmp_path / "scan.tif", scan, photometric="rgb", metadata=None, description="Wedding, 1931",
+                     extratags=tags)
+    photo = read_photo(tmp_path / "scan.tif")
+    assert photo.metadata.iptc == iim
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "scan.tif"), "-o", str(out), "--stages", "upscale",
+                 "--upscale-engine", "lanczos", "--scale", "2"]) == 0
+    with tifffile.TiffFile(out / "scan_restored.tif") as result:
+        page = result.pages[0]
+        assert {code: page.tags[code].value for code in (270, 271, 315, 33432)} == {
+            270: "Wedding, 1931", 271: "Epson", 315: "County Archive", 33432: "(c) County Archive"}
+        assert bytes(page.tags[33723].value) == iim
+
+
+def test_the_exif_ifd_of_a_tiff_read_through_tifffile_keeps_its_dates():
+    from types import SimpleNamespace
+
+    from PIL import ExifTags
+
+    from restorer.imaging import _tiff_exif
+
+    tags = {270: SimpleNamespace(value="Wedding"), 305: SimpleNamespace(value="Scanner app 2.1"),
+            34665: SimpleNamespace(value={"DateTimeOriginal": "1931:05:04 10:00:00", "ISOSpeedRatings": 100,
+                                          "ExposureTime": (1, 125)})}
+    exif = Image.Exif()
+    exif.load(b"Exif\x00\x00" + _tiff_exif(tags))
+    assert exif[270] == "Wedding" and 305 not in exif  # the software is the result's own
+    assert exif.get_ifd(ExifTags.IFD.Exif)[0x9003] == "1931:05:04 10:00:00"
+    assert _tiff_exif({}) is None
