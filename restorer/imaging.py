@@ -406,7 +406,8 @@ def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: b
 
 def _tiff_exif(tags) -> bytes | None:
     """A tifffile page's descriptive tags (caption, scanner, date, artist, copyright) and its EXIF IFD's
-    text and whole-number fields (DateTimeOriginal and the like), as EXIF bytes, or None.
+    text, whole-number and single-fraction fields (DateTimeOriginal, ISO, ExposureTime, FNumber and the
+    like), as EXIF bytes, or None.
 
     The TIFFs read through tifffile (floating-point samples, 16-bit CMYK) would otherwise lose what
     the archive's scanner and catalogue wrote in them.
@@ -425,8 +426,15 @@ def _tiff_exif(tags) -> bytes | None:
         fields = {}
         for name, value in sub.value.items():
             code = tifffile.TIFF.TAGS.get(name) if isinstance(name, str) else name
-            if isinstance(code, int) and isinstance(value, (str, int)) and not isinstance(value, bool):
+            if not isinstance(code, int) or isinstance(value, bool):
+                continue
+            if isinstance(value, (str, int)):
                 fields[code] = value
+            elif (isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value)
+                  and value[1] != 0):  # tifffile gives a RATIONAL as (numerator, denominator)
+                from PIL.TiffImagePlugin import IFDRational
+
+                fields[code] = IFDRational(value[0], value[1])
         if fields:
             exif.get_ifd(0x8769).update(fields)
     try:

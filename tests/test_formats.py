@@ -534,5 +534,6 @@ def test_the_exif_ifd_of_a_tiff_read_through_tifffile_keeps_its_dates():
     exif = Image.Exif()
     exif.load(b"Exif\x00\x00" + _tiff_exif(tags))
     assert exif[270] == "Wedding" and 305 not in exif  # the software is the result's own
-    assert exif.get_ifd(ExifTags.IFD.Exif)[0x9003] == "1931:05:04 10:00:00"
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    assert sub[0x9003] == "1931:05:04 10:00:00" and sub[0x8827] == 100 and float(sub[0x829A]) == 1 / 125
     assert _tiff_exif({}) is None
