@@ -437,10 +437,38 @@ def _tiff_exif(tags) -> bytes | None:
                 fields[code] = IFDRational(value[0], value[1])
         if fields:
             exif.get_ifd(0x8769).update(fields)
+    gps = tags.get(34853)
+    if gps is not None and isinstance(gps.value, dict):
+        exif.get_ifd(0x8825).update(_gps_fields(gps.value))
     try:
-        return exif.tobytes() if len(exif) or exif.get_ifd(0x8769) else None
+        return exif.tobytes() if len(exif) or exif.get_ifd(0x8769) or exif.get_ifd(0x8825) else None
     except Exception:  # noqa: BLE001 - a field Pillow cannot encode costs the EXIF, not the photo
         return None
+
+
+# GPS fields that are one or more RATIONALs (latitude, longitude, altitude, time of day); tifffile gives
+# them as flat (numerator, denominator, ...) tuples. The references (N/S, E/W) are text.
+_GPS_RATIONALS = {2, 4, 6, 7}
+_GPS_TEXT = {1, 3, 5, 18, 29}
+
+
+def _gps_fields(values: dict) -> dict:
+    """{GPS tag: value} for Pillow from tifffile's {name: value} of a GPS IFD: position and time."""
+    import tifffile
+    from PIL.TiffImagePlugin import IFDRational
+
+    fields = {}
+    for name, value in values.items():
+        code = tifffile.TIFF.GPS_TAGS.get(name) if isinstance(name, str) else name
+        if code in _GPS_TEXT and isinstance(value, str):
+            fields[code] = value
+        elif code in _GPS_RATIONALS and isinstance(value, tuple) and value and len(value) % 2 == 0 \
+                and all(isinstance(v, int) for v in value) and all(value[1::2]):
+            pairs = tuple(IFDRational(value[i], value[i + 1]) for i in range(0, len(value), 2))
+            fields[code] = pairs[0] if code == 6 else pairs  # altitude is one number
+        elif code == 0 and isinstance(value, (bytes, tuple)) and len(value) == 4:
+            fields[code] = bytes(value)  # GPSVersionID
+    return fields
 
 
 def _tiff_iptc(tags) -> bytes | None:

@@ -537,3 +537,27 @@ def test_the_exif_ifd_of_a_tiff_read_through_tifffile_keeps_its_dates():
     sub = exif.get_ifd(ExifTags.IFD.Exif)
     assert sub[0x9003] == "1931:05:04 10:00:00" and sub[0x8827] == 100 and float(sub[0x829A]) == 1 / 125
     assert _tiff_exif({}) is None
+
+
+def test_a_float_tiff_keeps_its_gps_position_through_a_run(tmp_path):
+    """GPS IFDs of TIFFs read through tifffile used to be dropped: the place a print was scanned or shot."""
+    import tifffile
+    from PIL import ExifTags, TiffImagePlugin
+
+    from restorer.imaging import PhotoMetadata
+    from restorer.tiff_writer import write_tiff
+
+    rational = TiffImagePlugin.IFDRational
+    exif = _exif()
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({1: "N", 2: (rational(54, 1), rational(10, 1), rational(30, 1)),
+                                               3: "W", 4: (rational(8, 1), rational(5, 1), rational(0, 1))})
+    scan = np.dstack([_smooth()[..., 0]] * 3).astype(np.float32)
+    with open(tmp_path / "scan.tif", "w+b") as fh:  # float samples: Pillow cannot decode them, tifffile reads them
+        write_tiff(scan, PhotoMetadata(source=tmp_path / "x.tif", format="TIFF", bit_depth=16, exif=exif.tobytes()), fh)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "scan.tif"), "-o", str(out), "--stages", "upscale",
+                 "--upscale-engine", "lanczos", "--scale", "2"]) == 0
+    with tifffile.TiffFile(out / "scan_restored.tif") as result:
+        gps = result.pages[0].tags["GPSTag"].value
+    assert gps["GPSLatitudeRef"] == "N" and gps["GPSLatitude"] == (54, 1, 10, 1, 30, 1)
+    assert gps["GPSLongitudeRef"] == "W" and gps["GPSLongitude"] == (8, 1, 5, 1, 0, 1)
