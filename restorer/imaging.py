@@ -472,17 +472,11 @@ def _gps_fields(values: dict) -> dict:
 
 
 def _tiff_iptc(tags) -> bytes | None:
-    """The IPTC IIM block of TIFF tag 33723, as bytes (tifffile may give it as a tuple of numbers)."""
+    """The IPTC IIM block of TIFF tag 33723. tifffile gives it as the bytes in the file's order even where
+    Photoshop typed it LONG; anything else is not an IIM block."""
     tag = tags.get(33723)
-    if tag is None:
-        return None
-    value = tag.value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value) or None
-    try:
-        return np.asarray(value).astype(f">u{np.asarray(value).dtype.itemsize}").tobytes() or None
-    except (TypeError, ValueError):
-        return None
+    value = None if tag is None else tag.value
+    return bytes(value) if isinstance(value, (bytes, bytearray)) and value else None
 
 
 def _tiff_dpi(tags) -> tuple[float, float] | None:
