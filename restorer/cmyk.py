@@ -3,13 +3,14 @@
 A print shop's or a publisher's master is often a 16-bit CMYK TIFF. LittleCMS
 (through Pillow's ImageCms) converts only 8-bit CMYK, so the profile's
 transform is sampled once per profile on a uniform 52-node-per-ink grid (every
-5th 8-bit level, 0 to 255: 7.3 million colours, 1.7 s on one core, kept for the
-next file with the same profile) and each pixel is interpolated between the 16
-grid colours around it, in float. The 16-bit gradations stay smooth. Against
+5th 8-bit level, 0 to 255: 7.3 million colours, 1-2 s, kept for the next file
+with the same profile) and each pixel is interpolated between the 16 grid
+colours around it, in float. The 16-bit gradations stay smooth. Against
 LittleCMS's own 8-bit conversion of random inks through Ghostscript's default
 CMYK profile, the result is 0.27 levels of 255 off on average, 0.76 at the
-99th percentile and 3.4 at most; a 15-level grid was 0.29 / 1.05 / 8.5. Without a usable profile the inks are removed plainly,
-R = (1 - C)(1 - K) and so on, as Pillow's own conversion does.
+99th percentile and 3.4 at most; a 15-level grid was 0.29 / 1.05 / 8.5.
+Without a usable profile the inks are removed plainly, R = (1 - C)(1 - K) and
+so on, as Pillow's own conversion does.
 
 Image contract: `cmyk_to_srgb(cmyk, profile)` takes float32 (H, W, 4) in [0, 1],
 0 meaning no ink (TIFF's convention), and returns float32 (H, W, 3) sRGB in [0, 1].
