@@ -526,17 +526,17 @@ def test_the_exif_ifd_of_a_tiff_read_through_tifffile_keeps_its_dates():
 
     from PIL import ExifTags
 
-    from restorer.imaging import _tiff_exif
+    from restorer.tiff_reader import tiff_exif
 
     tags = {270: SimpleNamespace(value="Wedding"), 305: SimpleNamespace(value="Scanner app 2.1"),
             34665: SimpleNamespace(value={"DateTimeOriginal": "1931:05:04 10:00:00", "ISOSpeedRatings": 100,
                                           "ExposureTime": (1, 125)})}
     exif = Image.Exif()
-    exif.load(b"Exif\x00\x00" + _tiff_exif(tags))
+    exif.load(b"Exif\x00\x00" + tiff_exif(tags))
     assert exif[270] == "Wedding" and 305 not in exif  # the software is the result's own
     sub = exif.get_ifd(ExifTags.IFD.Exif)
     assert sub[0x9003] == "1931:05:04 10:00:00" and sub[0x8827] == 100 and float(sub[0x829A]) == 1 / 125
-    assert _tiff_exif({}) is None
+    assert tiff_exif({}) is None
 
 
 def test_a_float_tiff_keeps_its_gps_position_through_a_run(tmp_path):
