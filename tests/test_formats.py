@@ -561,3 +561,38 @@ def test_a_float_tiff_keeps_its_gps_position_through_a_run(tmp_path):
         gps = result.pages[0].tags["GPSTag"].value
     assert gps["GPSLatitudeRef"] == "N" and gps["GPSLatitude"] == (54, 1, 10, 1, 30, 1)
     assert gps["GPSLongitudeRef"] == "W" and gps["GPSLongitude"] == (8, 1, 5, 1, 0, 1)
+
+
+@pytest.mark.parametrize("fmt,grey", [("tiff", False), ("jpg", False), ("tiff", True)])
+def test_a_linear_pngs_result_in_another_format_carries_a_profile_that_says_so(tmp_path, fmt, grey):
+    """TIFF and JPEG have no gAMA chunk: the result gets an ICC profile with the PNG's gamma, so a viewer
+    shows it as bright as the PNG (shown as sRGB, a linear mid-grey of 128 would stay 128 instead of 188)."""
+    import io
+    import struct
+
+    from PIL import ImageCms, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add(b"gAMA", struct.pack(">I", 100_000))
+    pixels = np.full((16, 16, 3), 128, np.uint8)
+    Image.fromarray(pixels[..., 0] if grey else pixels).save(tmp_path / "linear.png", pnginfo=info)
+    out = tmp_path / "out"
+    assert main(["run", str(tmp_path / "linear.png"), "-o", str(out), "--stages", "upscale", "--upscale-engine",
+                 "lanczos", "--scale", "2", "--format", fmt]) == 0
+    result_path = next(out.glob("linear_restored.*"))
+    with Image.open(result_path) as result:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(result.info["icc_profile"]))
+        shown = ImageCms.profileToProfile(result, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        assert abs(np.asarray(shown, np.float32)[4:-4, 4:-4].mean() - 188) <= 2
+        assert (result.mode == "L") == grey
+
+
+def test_a_png_with_srgb_or_a_plain_22_gamma_gets_no_made_up_profile():
+    import struct
+
+    from restorer.png_colour import profile_from_png_chunks
+
+    gamma = (b"gAMA", struct.pack(">I", 45_455))
+    assert profile_from_png_chunks((gamma,)) is None  # 1/2.2 without primaries: what sRGB shows anyway
+    assert profile_from_png_chunks((gamma, (b"sRGB", b"\x00"))) is None
+    assert profile_from_png_chunks(((b"gAMA", struct.pack(">I", 55_556)),))[16:20] == b"RGB "  # 1/1.8, old Macs
