@@ -46,6 +46,7 @@ def read_tiff_with_tifffile(path: Path) -> Photo:
             icc_profile = bytes(icc.value) if icc is not None else None
             xmp_packet = bytes(xmp.value) if xmp is not None and isinstance(xmp.value, (bytes, bytearray)) else None
             exif, iptc = tiff_exif(page.tags), tiff_iptc(page.tags)
+            orientation = int(page.tags[274].value) if 274 in page.tags else 1
     except UnreadablePhoto:
         raise
     except Exception as exc:  # tifffile raises many kinds; the user needs one sentence
@@ -54,7 +55,7 @@ def read_tiff_with_tifffile(path: Path) -> Photo:
         data = np.moveaxis(data, 0, -1)  # planar (separate) samples: (S, H, W) -> (H, W, S)
     if separated:  # CMYK (+ alpha): through the file's own profile, which describes inks, not these pixels
         photo = _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi, cmyk_alpha)
-        return replace(photo, metadata=replace(photo.metadata, exif=exif, iptc=iptc))
+        return _upright(replace(photo, metadata=replace(photo.metadata, exif=exif, iptc=iptc)), orientation)
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 2, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
@@ -72,8 +73,22 @@ def read_tiff_with_tifffile(path: Path) -> Photo:
         alpha = None
     metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
                              icc_profile=icc_profile, xmp=xmp_packet, pages=pages, dpi=dpi, exif=exif, iptc=iptc)
-    return Photo(np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), metadata,
-                 None if alpha is None else np.clip(alpha, 0.0, 1.0))
+    return _upright(Photo(np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), metadata,
+                          None if alpha is None else np.clip(alpha, 0.0, 1.0)), orientation)
+
+
+def _upright(photo: Photo, orientation: int) -> Photo:
+    """`photo` turned as its Orientation tag (1..8) says, as Pillow's path does for every other file; the
+    result is written upright, with no Orientation tag."""
+    if orientation not in range(2, 9):
+        return photo
+    from restorer.imaging import apply_orientation
+
+    meta = photo.metadata
+    if orientation >= 5 and meta.dpi:  # a quarter turn swaps the axes
+        meta = replace(meta, dpi=(meta.dpi[1], meta.dpi[0]))
+    alpha = None if photo.alpha is None else apply_orientation(photo.alpha, orientation)
+    return Photo(apply_orientation(photo.pixels, orientation), meta, alpha)
 
 
 def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: bytes | None, pages: int,

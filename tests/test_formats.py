@@ -596,3 +596,13 @@ def test_a_png_with_srgb_or_a_plain_22_gamma_gets_no_made_up_profile():
     assert profile_from_png_chunks((gamma,)) is None  # 1/2.2 without primaries: what sRGB shows anyway
     assert profile_from_png_chunks((gamma, (b"sRGB", b"\x00"))) is None
     assert profile_from_png_chunks(((b"gAMA", struct.pack(">I", 55_556)),))[16:20] == b"RGB "  # 1/1.8, old Macs
+
+
+def test_a_float_tiff_is_turned_upright_by_its_orientation_tag(tmp_path):
+    import tifffile
+
+    scan = np.zeros((12, 20, 3), np.float32)
+    scan[0, 0] = 1.0  # a white top-left corner, as stored
+    tifffile.imwrite(tmp_path / "turned.tif", scan, photometric="rgb", extratags=[(274, "H", 1, 6, True)])
+    photo = read_photo(tmp_path / "turned.tif")  # 6: the stored picture is shown turned a quarter clockwise
+    assert photo.size == (12, 20) and photo.pixels[0, -1].min() == 1.0 and photo.pixels.sum() == 3.0
