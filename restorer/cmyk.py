@@ -19,7 +19,6 @@ Image contract: `cmyk_to_srgb(cmyk, profile)` takes float32 (H, W, 4) in [0, 1],
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 
 import numpy as np
@@ -30,8 +29,9 @@ _CHUNK = 1 << 20  # pixels interpolated at a time: 16 corners of a megapixel sta
 
 
 def cmyk_to_srgb(cmyk: np.ndarray, profile: bytes | None) -> np.ndarray:
-    """sRGB float32 (H, W, 3) of `cmyk` float32 (H, W, 4), through `profile` when LittleCMS can use it."""
-    lut = _lut_for(hashlib.sha256(profile).hexdigest(), profile) if profile else None
+    """sRGB float32 (H, W, 3) of `cmyk` float32 (H, W, 4), through `profile` when it is a CMYK profile
+    LittleCMS can use (a file's profile of another colour space describes nothing here)."""
+    lut = _lut_for(profile) if profile and profile[16:20] == b"CMYK" else None
     if lut is None:
         ink = np.clip(cmyk, 0.0, 1.0)
         return np.ascontiguousarray((1.0 - ink[..., :3]) * (1.0 - ink[..., 3:4]), dtype=np.float32)
@@ -44,10 +44,10 @@ def cmyk_to_srgb(cmyk: np.ndarray, profile: bytes | None) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def _lut_for(digest: str, profile: bytes) -> np.ndarray | None:
+def _lut_for(profile: bytes) -> np.ndarray | None:
     """The profile's CMYK -> sRGB transform at every grid node, uint8 (NODES**4, 3) (22 MB), or None.
 
-    Cached by the profile's digest: a batch of scans from one press shares one profile.
+    Cached by the profile's bytes: a batch of scans from one press shares one profile.
     """
     from PIL import Image, ImageCms
 

@@ -691,13 +691,14 @@ def _encode(photo: Photo, suffix: str, depth: int, jpeg_quality: int, out, xmp: 
     data = _quantize(photo, depth)
     gray = _still_gray(photo) and data.shape[2] == 3
     meta = photo.metadata
+    one_channel = gray or data.shape[2] == 1
     if suffix != ".png" and not meta.icc_profile and meta.png_colour:
         # A PNG result keeps the gAMA/cHRM chunks themselves; other formats have none, so they get the
         # profile that says the same (a linear PNG's result would otherwise be shown as sRGB, too dark).
         from restorer.png_colour import profile_from_png_chunks
 
-        meta = replace(meta, icc_profile=profile_from_png_chunks(meta.png_colour, gray=gray or data.shape[2] == 1))
-    meta = replace(meta, icc_profile=icc_profile_for(meta.icc_profile, gray=gray or data.shape[2] == 1))
+        meta = replace(meta, icc_profile=profile_from_png_chunks(meta.png_colour, gray=one_channel))
+    meta = replace(meta, icc_profile=icc_profile_for(meta.icc_profile, gray=one_channel))
     if depth == 16 and suffix == ".png":
         arr = data[..., 0] if gray else cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
         ok, buf = cv2.imencode(".png", arr)

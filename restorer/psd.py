@@ -96,8 +96,7 @@ def read_psd_composite(path: Path) -> PsdComposite:
     if mode == _CMYK:
         from restorer.cmyk import cmyk_to_srgb
 
-        is_cmyk_profile = profile is not None and profile[16:20] == b"CMYK"
-        colour = cmyk_to_srgb(1.0 - colour, profile if is_cmyk_profile else None)
+        colour = cmyk_to_srgb(1.0 - colour, profile)
         profile = None  # it described the inks; the pixels are sRGB now
     pixels = np.repeat(colour, 3, axis=2) if colours == 1 else colour
     # Extra channels are saved selections ("Alpha 1"), except that a negative layer count says the first

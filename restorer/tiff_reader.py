@@ -54,8 +54,17 @@ def read_tiff_with_tifffile(path: Path) -> Photo:
     if planar and data.ndim == 3:
         data = np.moveaxis(data, 0, -1)  # planar (separate) samples: (S, H, W) -> (H, W, S)
     if separated:  # CMYK (+ alpha): through the file's own profile, which describes inks, not these pixels
-        photo = _photo_from_cmyk(path, data, icc_profile, xmp_packet, pages, dpi, cmyk_alpha)
-        return _upright(replace(photo, metadata=replace(photo.metadata, exif=exif, iptc=iptc)), orientation)
+        rgb, alpha = _cmyk_pixels(path, data, icc_profile, cmyk_alpha)
+        grayscale, icc_profile = False, None  # the pixels are sRGB now, which an untagged result means
+    else:
+        rgb, alpha, grayscale = _pixels(path, data)
+    metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
+                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages, dpi=dpi, exif=exif, iptc=iptc)
+    return _upright(Photo(rgb, metadata, alpha), orientation)
+
+
+def _pixels(path: Path, data: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """(float32 RGB, alpha or None, whether grey) of grey, grey + alpha, RGB or RGBA samples."""
     if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] not in (1, 2, 3, 4)):
         raise UnreadablePhoto(f"{path.name} holds a {data.shape} array, not a photo Restorer can restore.")
     if np.issubdtype(data.dtype, np.floating):
@@ -71,10 +80,8 @@ def read_tiff_with_tifffile(path: Path) -> Photo:
     rgb = np.repeat(pixels[..., :1], 3, axis=2) if grayscale else pixels[..., :3]
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
-    metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=grayscale,
-                             icc_profile=icc_profile, xmp=xmp_packet, pages=pages, dpi=dpi, exif=exif, iptc=iptc)
-    return _upright(Photo(np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), metadata,
-                          None if alpha is None else np.clip(alpha, 0.0, 1.0)), orientation)
+    return (np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32),
+            None if alpha is None else np.clip(alpha, 0.0, 1.0), grayscale)
 
 
 def _upright(photo: Photo, orientation: int) -> Photo:
@@ -91,10 +98,10 @@ def _upright(photo: Photo, orientation: int) -> Photo:
     return Photo(apply_orientation(photo.pixels, orientation), meta, alpha)
 
 
-def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: bytes | None, pages: int,
-                     dpi: tuple[float, float] | None, has_alpha: bool) -> Photo:
-    """A CMYK TIFF's (H, W, 4|5) samples as an sRGB photo at 16 bits (restorer.cmyk); a fifth sample is
-    alpha when `has_alpha`, else a spot ink, left out."""
+def _cmyk_pixels(path: Path, data: np.ndarray, profile: bytes | None, has_alpha: bool
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(sRGB float32, alpha or None) of a CMYK TIFF's (H, W, 4|5) samples (restorer.cmyk); a fifth sample
+    is alpha when `has_alpha`, else a spot ink, left out."""
     from restorer.cmyk import cmyk_to_srgb
 
     if data.ndim != 3 or data.shape[2] not in (4, 5) or not np.issubdtype(data.dtype, np.unsignedinteger):
@@ -104,12 +111,7 @@ def _photo_from_cmyk(path: Path, data: np.ndarray, profile: bytes | None, xmp: b
     alpha = unit[..., 4].copy() if data.shape[2] == 5 and has_alpha else None
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None
-    space = profile[16:20] if profile and len(profile) >= 20 else None
-    rgb = cmyk_to_srgb(unit[..., :4], profile if space == b"CMYK" else None)
-    # The profile described the inks; the pixels are sRGB now, which an untagged result means.
-    metadata = PhotoMetadata(source=path, format="TIFF", bit_depth=16, was_grayscale=False, icc_profile=None,
-                             xmp=xmp, pages=pages, dpi=dpi)
-    return Photo(rgb, metadata, alpha)
+    return cmyk_to_srgb(unit[..., :4], profile), alpha
 
 
 def tiff_exif(tags) -> bytes | None:

@@ -35,8 +35,9 @@ def fake_uint8(x, lo: float, hi: float):
     """`x` rounded to the uint8 grid spanning [lo, hi] (which contains 0), back in float."""
     import torch
 
-    scale = max(hi - lo, 1e-8) / 255.0
-    zero = round(-lo / scale)
+    from restorer.engines.int8 import _uint8_params
+
+    scale, zero = (float(v) for v in _uint8_params(lo, hi))
     return (torch.clamp(torch.round(x / scale) + zero, 0, 255) - zero) * scale
 
 

@@ -12,6 +12,8 @@ The dense blocks' 0.2 residual scale is folded into their last convolution.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -35,6 +37,7 @@ def available() -> bool:
             and torch.ops.mkldnn._is_mkldnn_bf16_supported() and native_bf16())
 
 
+@functools.lru_cache(maxsize=None)
 def native_bf16() -> bool:
     """Whether the CPU has bf16 arithmetic of its own (AMX, AVX512-BF16, AVX-NE-CONVERT), not emulated."""
     probes = (getattr(torch.cpu, "_is_amx_tile_supported", None), getattr(torch.cpu, "_is_avx512_bf16_supported", None))
