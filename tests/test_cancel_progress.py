@@ -25,7 +25,7 @@ class _Models:
     def __init__(self, net) -> None:
         self.net = net
 
-    def sr_network(self, alpha, precision="auto"):
+    def sr_network(self, alpha, precision="auto", pixels=None):
         return self.net, Runtime("cpu", None)
 
 

@@ -41,8 +41,9 @@ def _load_blend_and_compare(net, a: dict, b: dict, alpha: float, x: torch.Tensor
     return got
 
 
-# ncnn: CPU by request, and Vulkan. int8 has its own tolerance and calibration: tests/test_int8.py.
-@pytest.mark.parametrize("engine", [c for c in select.candidates("cpu") if c != "onnxruntime-int8"] + ["ncnn"])
+# ncnn: CPU by request, and Vulkan. The int8 engines have their own calibrations, made for the bundled
+# pair: tests/test_int8.py and tests/test_openvino_int8.py.
+@pytest.mark.parametrize("engine", [c for c in select.candidates("cpu") if not c.endswith("int8")] + ["ncnn"])
 def test_every_engine_matches_torch_fp32_within_its_tolerance(engine):
     if engine == "ncnn":
         pytest.importorskip("ncnn")
@@ -92,10 +93,10 @@ def test_selection_falls_back_to_torch_when_an_engine_fails_and_remembers(monkey
     monkeypatch.setattr(select, "candidates", lambda device: [select.REFERENCE, "torch-fp32-cl", "onnxruntime"])
     original = select.build
 
-    def broken_onnx(name, state, hyper):
+    def broken_onnx(name, state, hyper, alpha=1.0):
         if name == "onnxruntime":
             raise RuntimeError("libonnxruntime.so: cannot open shared object file")
-        return original(name, state, hyper)
+        return original(name, state, hyper, alpha)
 
     monkeypatch.setattr(select, "build", broken_onnx)
     real_measure = select.measure
@@ -206,3 +207,13 @@ def test_fused_bf16_is_not_a_candidate_where_bf16_is_only_emulated(monkeypatch):
     assert not rrdbnet_fused.available()
     assert "torch-bf16-fused" not in select.candidates("cpu")
     assert select.REFERENCE in select.candidates("cpu")
+
+
+def test_an_engine_that_passes_the_quick_check_but_not_the_eval_sets_is_never_chosen_automatically():
+    assert select.judge("openvino-int8", 46.3) == (True, "")
+    usable, why = select.judge("onnxruntime-int8", 45.6)  # what it measured at alpha 0.7
+    assert not usable and "--precision int8" in why
+    assert select.judge("onnxruntime", 44.9)[0] is False
+    measured = [select.Measurement("torch-fp32-cl", 3.0, 130.0, True), select.Measurement("onnxruntime-int8", 8.0, 45.6,
+                                                                                          *select.judge("onnxruntime-int8", 45.6))]
+    assert select.choose(measured) == "torch-fp32-cl"

@@ -84,7 +84,7 @@ def test_face_handling_changes_the_enlargement_only_around_the_face(monkeypatch)
     class Models:
         net = Net()
 
-        def sr_network(self, alpha, precision="auto"):
+        def sr_network(self, alpha, precision="auto", pixels=None):
             from restorer.models.precision import Runtime
 
             self.net.alpha = alpha

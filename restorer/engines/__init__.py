@@ -8,7 +8,10 @@ callable with the network's image contract: RGB (N, 3, H, W) float32 in
 - torch bf16 with fused oneDNN kernels (CPUs with AMX or AVX512-BF16);
 - torch on CUDA or Apple's MPS, when present;
 - ONNX Runtime on the CPU (the graph exported once, new blends swapped into its weights);
-- ONNX Runtime in int8 (restorer.engines.int8: integer convolutions, calibrated ranges).
+- ONNX Runtime in int8 (restorer.engines.int8: integer convolutions, one calibrated range per tensor);
+- OpenVINO in int8 (restorer.engines.openvino_int8: one scale per channel, folded into the weights; close
+  enough to fp32 to be chosen automatically, but each new blend compiles for seconds, so small jobs
+  such as the slider's exact view go to the fastest other engine).
 
 `select.best_engine` measures the candidates once on this machine (speed, and the
 output's PSNR against torch fp32, which must stay above TOLERANCE_DB so eval

@@ -205,16 +205,21 @@ TABLE_SHA256 = "7c9cef1df327dee86a7048cf0d1d5abbaef6a2848a330659bf7b96f1d8a6763c
 
 def bundled_table() -> dict:
     """The shipped calibration of the bundled x4 pair (faithful network and x4plus), checked by SHA-256."""
+    return load_table(checked_calibration(TABLE_FILE, TABLE_SHA256))
+
+
+def checked_calibration(name: str, sha256: str) -> Path:
+    """The path of a calibration file shipped in weights/, refused when missing or not the file we made."""
     from restorer.errors import ModelUnavailable
     from restorer.models.store import sha256_of
     from restorer.paths import bundled_weights_dir
 
-    path = bundled_weights_dir() / TABLE_FILE
+    path = bundled_weights_dir() / name
     if not path.is_file():
-        raise ModelUnavailable(f"The int8 calibration {TABLE_FILE} is missing from {path.parent}; reinstall Restorer.")
-    if sha256_of(path) != TABLE_SHA256:
-        raise ModelUnavailable(f"{TABLE_FILE} is damaged (its SHA-256 does not match); reinstall Restorer.")
-    return load_table(path)
+        raise ModelUnavailable(f"The int8 calibration {name} is missing from {path.parent}; reinstall Restorer.")
+    if sha256_of(path) != sha256:
+        raise ModelUnavailable(f"{name} is damaged (its SHA-256 does not match); reinstall Restorer.")
+    return path
 
 
 def load_table(path: Path) -> dict:

@@ -42,8 +42,9 @@ class ModelManager:
         self._sr_alpha: float | None = None
         self._sr_runtime: Runtime | None = None
         self._sr_base = None  # fp32 network the blend is written into; _sr_net may wrap it
-        self._sr_other_net = None  # (engine name, network) for ONNX Runtime or ncnn
-        self._sr_other_alpha: float | None = None
+        # engine name -> [network, alpha it holds] for ONNX Runtime, OpenVINO or ncnn. Two may live at once:
+        # OpenVINO int8 for whole photos and the fast-loading engine for small views (see sr_network).
+        self._sr_others: dict[str, list] = {}
         self._fast = None
         self._fast_fixed: dict = {}
         self._custom: dict[Path, object] = {}
@@ -78,19 +79,26 @@ class ModelManager:
         if precision == "bf16":
             return "torch-bf16"
         if precision == "int8":
-            from restorer.engines.onnx_engine import available
+            from restorer.engines import onnx_engine, openvino_int8
 
-            ok, why = available()
-            if not ok or runtime.device != "cpu":
-                raise ModelUnavailable("int8 enlargement runs on the CPU through ONNX Runtime"
-                                       + (f", which is missing here: {why}" if not ok else "; choose the CPU device"))
+            if runtime.device != "cpu":
+                raise ModelUnavailable("int8 enlargement runs on the CPU; choose the CPU device")
+            if openvino_int8.available()[0]:  # per-channel scales: far closer to fp32, and faster
+                return "openvino-int8"
+            ok, why = onnx_engine.available()
+            if not ok:
+                raise ModelUnavailable(f"int8 enlargement needs OpenVINO or ONNX Runtime, missing here: {why}")
             return "onnxruntime-int8"
         from restorer.engines.select import best_engine
 
         return best_engine(runtime.device.split(":")[0])[0]
 
-    def sr_network(self, alpha: float, precision: str = "auto"):
-        """(network, runtime) for the x4 SR pair blended at `alpha` (0 faithful, 1 sharp), on the chosen engine."""
+    def sr_network(self, alpha: float, precision: str = "auto", pixels: int | None = None):
+        """(network, runtime) for the x4 SR pair blended at `alpha` (0 faithful, 1 sharp), on the chosen engine.
+
+        `pixels`, the input pixels about to be enlarged, lets an engine that is fast but slow to build
+        (OpenVINO int8 compiles each blend for seconds) step aside for a job too small to repay it.
+        """
         import torch
 
         from restorer.models.archs.rrdbnet import RRDBNet
@@ -98,7 +106,9 @@ class ModelManager:
 
         psnr, gan = self.sr_endpoints()
         engine = self.sr_engine(precision)
-        if engine in ("onnxruntime", "onnxruntime-int8", "ncnn", "ncnn-vulkan"):
+        if engine == "openvino-int8" and precision == "auto" and pixels is not None:
+            engine = self._worth_compiling(alpha, pixels)
+        if engine in ("onnxruntime", "onnxruntime-int8", "openvino-int8", "ncnn", "ncnn-vulkan"):
             return self._sr_other(engine, alpha, psnr, gan)
         if engine in ("torch-fp32", "torch-fp32-cl"):
             precision = "fp32"
@@ -153,9 +163,13 @@ class ModelManager:
         from restorer.paths import cache_dir
 
         with self._lock:
-            if self._sr_other_net is None or self._sr_other_net[0] != engine:
+            if engine not in self._sr_others:
                 hyper = hyperparameters(psnr)
-                if engine == "onnxruntime":
+                if engine == "openvino-int8":
+                    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table
+
+                    net = OpenVinoInt8RRDB(hyper, bundled_table())
+                elif engine == "onnxruntime":
                     from restorer.engines.onnx_engine import OnnxRRDB
 
                     net = OnnxRRDB(hyper, cache_dir() / "engines")
@@ -167,13 +181,33 @@ class ModelManager:
                     from restorer.engines.ncnn_engine import NcnnRRDB
 
                     net = NcnnRRDB(hyper, cache_dir() / "engines", vulkan=engine == "ncnn-vulkan")
-                self._sr_other_net, self._sr_other_alpha = (engine, net), None
-            net = self._sr_other_net[1]
-            if self._sr_other_alpha != alpha:
-                # alpha matters to the int8 engine only (its activation ranges); the others ignore it.
+                if len(self._sr_others) >= 2:  # at most two engines' graphs held at once
+                    self._sr_others.clear()
+                self._sr_others[engine] = [net, None]
+            slot = self._sr_others[engine]
+            net = slot[0]
+            if slot[1] != alpha:
+                # alpha matters to the int8 engines only (their activation ranges); the others ignore it.
                 net.load({k: torch.lerp(psnr[k], gan[k], float(alpha)) for k in psnr}, alpha)
-                self._sr_other_alpha = alpha
+                slot[1] = alpha
             return net, Runtime("vulkan" if engine == "ncnn-vulkan" else "cpu", None, engine=engine)
+
+    def _worth_compiling(self, alpha: float, pixels: int) -> str:
+        """"openvino-int8", or the fastest other engine where compiling this blend would cost more than the
+        int8 kernels save on `pixels` input pixels (both speeds and the compile time as measured by the
+        engine choice)."""
+        from restorer.engines.select import best_engine, break_even_pixels, choose
+
+        with self._lock:
+            slot = self._sr_others.get("openvino-int8")
+            if slot is not None and slot[1] == alpha:
+                return "openvino-int8"  # already compiled: nothing to repay
+        _, measured = best_engine("cpu")
+        others = [m for m in measured if m.engine != "openvino-int8"]
+        if not measured or not others:
+            return "openvino-int8"
+        fallback = choose(others)
+        return "openvino-int8" if pixels >= break_even_pixels(measured, fallback) else fallback
 
     def _bundled_network(self, model_id: str, arch, precision: str, channels_last: bool):
         """(network, runtime) for a bundled weights file, built once per runtime and cached."""

@@ -85,15 +85,17 @@ def centred_crop(visible, size: tuple[int, int], side: int) -> tuple[int, int, i
     return x, y, w, h
 
 
-def enlarger(settings: UpscaleSettings, alpha: float, context: StageContext):
-    """(network, runtime) that enlarges at `alpha`: the exact blend, or FastSR in fast mode; recorded for provenance."""
+def enlarger(settings: UpscaleSettings, alpha: float, context: StageContext, pixels: int | None = None):
+    """(network, runtime) that enlarges at `alpha`: the exact blend, or FastSR in fast mode; recorded for provenance.
+
+    `pixels` (input pixels to enlarge) lets the manager skip an engine too slow to build for so small a job."""
     manager = context.model_manager()
     if settings.quality == "fast":
         context.use_model("restorer-fastsr")
         return manager.fast_sr_network(alpha)
     context.use_model("restorer-x4-psnr")
     context.use_model("realesrgan-x4plus")
-    return manager.sr_network(alpha, settings.precision)
+    return manager.sr_network(alpha, settings.precision, pixels)
 
 
 def faces_to_keep(photo: Photo, settings: UpscaleSettings, context: StageContext) -> list:
@@ -116,8 +118,10 @@ def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: Up
     from restorer.tiling import run_tiled
 
     pixels = photo.float_pixels()
-    net, runtime = enlarger(settings, settings.alpha * (1 - settings.face_strength), context)
     height, width = pixels.shape[:2]
+    regions = [face_region(face, width, height) for face in faces]
+    area = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions)
+    net, runtime = enlarger(settings, settings.alpha * (1 - settings.face_strength), context, area)
     for index, face in enumerate(faces):
         x0, y0, x1, y1 = face_region(face, width, height)
         faithful = yield from scaled(run_tiled(net, np.ascontiguousarray(pixels[y0:y1, x0:x1]), scale=net.scale,
@@ -145,7 +149,7 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
         context.use_model("checkpoint", path=settings.checkpoint)
         note = f"{settings.checkpoint} x{net.scale}"
     else:
-        net, runtime = enlarger(settings, settings.alpha, context)
+        net, runtime = enlarger(settings, settings.alpha, context, photo.size[0] * photo.size[1])
         note = ("FastSR x4 (fast mode)" if settings.quality == "fast" else "Real-ESRGAN x4") + \
             f", alpha {settings.alpha:.2f}"
     if settings.ensemble:

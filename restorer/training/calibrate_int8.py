@@ -1,7 +1,13 @@
-"""Measure the int8 engine's activation ranges for the x4 blend, at several Look alphas.
+"""Measure the int8 engines' activation ranges for the x4 blend, at several Look alphas.
 
     python -m restorer.training.calibrate_int8 --data ../shared/data/train \\
         --out weights/rrdbnet_x4_int8_ranges.json
+    python -m restorer.training.calibrate_int8 --data ../shared/data/train --per-channel \\
+        --out weights/rrdbnet_x4_int8_peaks.npz
+
+The first (ONNX Runtime's int8 engine, `restorer.engines.int8`) keeps one range
+per tensor; `--per-channel` measures each dense block's feature maps channel by
+channel, for OpenVINO's int8 engine (`restorer.engines.openvino_int8`).
 
 Each alpha blends the bundled faithful network with x4plus and runs it on the
 same crops: photos from train/ (imagenet_samples included, for colour) shrunk
@@ -54,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--percentile", type=float, default=100.0, help="100: the true extremes")
     parser.add_argument("--side", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--per-channel", action="store_true",
+                        help="per-channel peaks of every dense block (.npz) for the OpenVINO int8 engine")
     args = parser.parse_args(argv)
 
     import torch
@@ -72,10 +80,22 @@ def main(argv: list[str] | None = None) -> int:
     for alpha in alphas:
         net = RRDBNet(**hyperparameters(psnr)).eval()
         net.load_state_dict(blend(psnr, gan, alpha))
-        tables.append(calibrate(net, crops, percentile=args.percentile, seed=args.seed))
+        if args.per_channel:
+            from restorer.engines.openvino_int8 import calibrate_peaks
+
+            tables.append(calibrate_peaks(net, crops))
+        else:
+            tables.append(calibrate(net, crops, percentile=args.percentile, seed=args.seed))
         print(f"alpha {alpha}: {len(tables[-1])} layers, {time.time() - start:.0f} s", flush=True)
     meta = {"percentile": args.percentile, "crops": args.crops, "side": args.side, "seed": args.seed,
             "data": str(args.data), "seconds": round(time.time() - start)}
+    if args.per_channel:
+        from restorer.engines.openvino_int8 import save_table
+
+        del meta["percentile"]  # always the true extremes
+        save_table(args.out, alphas, tables, meta)
+        print(f"wrote {args.out}")
+        return 0
     from restorer.imaging import write_text_atomically
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,11 @@ tries input ranges taken from each crop as it runs ("dynamic"), which no
 calibration can clip. The engine's own graph (ONNX Runtime) reproduces the
 "everything" row to 0.1 dB. Not a test, not a benchmark: a diagnosis for
 whoever takes int8 further.
+
+    python -m restorer.training.int8_error --data ../shared/data/eval --alpha 0.7 --openvino
+
+measures OpenVINO's int8 engine itself (per-channel scales folded into the
+weights, `restorer.engines.openvino_int8`) on the same crops instead.
 """
 
 from __future__ import annotations
@@ -107,14 +112,42 @@ def simulate(alpha: float, crops: list) -> dict[str, tuple[float, float]]:
     return results
 
 
+def openvino_agreement(alpha: float, crops: list) -> tuple[float, float]:
+    """(worst dB, mean dB) of OpenVINO's int8 engine against fp32 on `crops` at `alpha`."""
+    import torch
+
+    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table
+    from restorer.models.archs.rrdbnet import RRDBNet, hyperparameters
+    from restorer.models.interpolate import blend
+    from restorer.models.manager import ModelManager
+
+    faithful, sharp = ModelManager("cpu").sr_endpoints()
+    state = blend(faithful, sharp, alpha)
+    net = RRDBNet(**hyperparameters(faithful)).eval()
+    net.load_state_dict(state)
+    engine = OpenVinoInt8RRDB(hyperparameters(faithful), bundled_table())
+    engine.load(state, alpha)
+    scores = []
+    with torch.no_grad():
+        for crop in crops:
+            mse = float(((engine(crop).clamp(0, 1) - net(crop).clamp(0, 1)) ** 2).mean())
+            scores.append(10 * np.log10(1.0 / max(mse, 1e-20)))
+    return float(np.min(scores)), float(np.mean(scores))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="the eval/ folder (Set5 and Kodak24 in it)")
     parser.add_argument("--alpha", type=float, default=0.7)
+    parser.add_argument("--openvino", action="store_true", help="measure OpenVINO's int8 engine instead")
     args = parser.parse_args(argv)
     crops = centre_crops(args.data)
     if not crops:
         raise SystemExit(f"no Set5 or Kodak24 photos under {args.data}")
+    if args.openvino:
+        worst, mean = openvino_agreement(args.alpha, crops)
+        print(f"OpenVINO int8: worst {worst:.1f} dB, mean {mean:.1f} dB from fp32", flush=True)
+        return 0
     for config, (worst, mean) in simulate(args.alpha, crops).items():
         print(f"{config}: worst {worst:.1f} dB, mean {mean:.1f} dB from fp32", flush=True)
     return 0

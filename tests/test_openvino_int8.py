@@ -1,0 +1,202 @@
+"""OpenVINO's int8 engine: per-channel activation scales folded into the weights, integer kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from restorer.engines import openvino_int8 as ov8
+from restorer.engines.select import Measurement, break_even_pixels
+from restorer.models.archs.rrdbnet import RRDBNet
+from .engine_helpers import smooth_photo
+
+HYPER = {"scale": 4, "features": 16, "blocks": 2, "growth": 8}
+
+
+def _state(seed: int, trunk_gain: float = 1.0) -> dict:
+    """A random network; `trunk_gain` > 1 makes the dense blocks loud enough for their rounding to show
+    at the output (at default init the 0.2 residual scales hide them behind conv_first)."""
+    torch.manual_seed(seed)
+    return {k: v.detach().float() * (trunk_gain if k.startswith("body.") and k.endswith("weight") else 1.0)
+            for k, v in RRDBNet(**HYPER).state_dict().items()}
+
+
+def _snr(got, expected) -> float:
+    return 10 * float(torch.log10(expected.var() / torch.mean((got - expected) ** 2)))
+
+
+def _table(tmp_path, states: dict[float, dict]):
+    tables = []
+    for alpha, state in sorted(states.items()):
+        net = RRDBNet(**HYPER).eval()
+        net.load_state_dict(state)
+        tables.append(ov8.calibrate_peaks(net, [smooth_photo(s) for s in range(4)]))
+    path = tmp_path / "peaks.npz"
+    ov8.save_table(path, sorted(states), tables, {"test": True})
+    return ov8.load_table(path)
+
+
+def test_folded_weights_reproduce_the_float_convolution_of_per_channel_integers():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(6, 5, 3, 3)).astype(np.float32)
+    b = rng.normal(size=6).astype(np.float32)
+    scale_in = np.array([0.01, 1.0, 30.0, 0.5, 2.0], np.float32)  # channels differing by 3000x
+    scale_out = np.array([0.1, 1.0, 10.0, 0.2, 3.0, 0.05], np.float32)
+    q_in = rng.integers(-127, 128, size=(1, 5, 7, 7)).astype(np.float32)
+    x = torch.from_numpy(q_in * scale_in[None, :, None, None])
+    expected = torch.nn.functional.conv2d(x, torch.from_numpy(w), torch.from_numpy(b), padding=1)
+    q, step, bias = ov8.fold_weights(w, b, scale_in, scale_out)
+    assert q.dtype == np.int8 and bias.dtype == np.int32 and np.abs(q).max() == 127
+    folded = torch.nn.functional.conv2d(torch.from_numpy(q_in), torch.from_numpy(q * step[:, None, None, None]),
+                                        torch.from_numpy((bias * step).astype(np.float32)), padding=1)
+    got = folded * torch.from_numpy(scale_out)[None, :, None, None]  # back to true units
+    assert _snr(got, expected) > 35.0  # only the int8 weights' rounding is left
+    unfolded, _, _ = ov8.fold_weights(w, b, np.ones(5, np.float32), None)
+    assert not np.array_equal(unfolded, q)  # the scales really went into the weights
+
+
+def test_peaks_interpolate_between_alphas_clamp_outside_and_split_per_block(tmp_path):
+    table = _table(tmp_path, {0.0: _state(1), 1.0: _state(2)})
+    assert table["sizes"] == [16, 8, 8, 8, 8, 16]
+    assert table["blocks"] == ov8.dense_blocks_of(HYPER)
+    low, high, mid = ov8.peaks_at(table, 0.0), ov8.peaks_at(table, 1.0), ov8.peaks_at(table, 0.5)
+    for name in table["blocks"]:
+        for a, b, m in zip(low[name], high[name], mid[name]):
+            assert np.allclose(m, (a + b) / 2) and np.all(a >= 0)
+    assert np.array_equal(ov8.peaks_at(table, -3)["body.1.rdb2"][3], low["body.1.rdb2"][3])
+    assert np.array_equal(ov8.peaks_at(table, 9)["body.1.rdb2"][3], high["body.1.rdb2"][3])
+
+
+def test_a_file_that_is_not_a_calibration_is_refused(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, alphas=np.zeros(2, np.float32), peaks=np.zeros((3, 1, 4), np.float32), blocks=np.asarray(["a"]),
+             sizes=np.ones(6, np.int32))
+    with pytest.raises(ValueError, match="not a per-channel int8 calibration"):
+        ov8.load_table(path)
+
+
+def test_the_int8_graph_matches_torch_exactly_where_it_stays_in_float():
+    """With every block kept in float, the hand-built graph is RRDBNet.forward: the float parts are right."""
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    state = _state(3)
+    model = ov8.int8_graph(state, {}, HYPER, float_blocks=("body.",))
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = smooth_photo(4, side=20)
+    net = RRDBNet(**HYPER).eval()
+    net.load_state_dict(state)
+    with torch.no_grad():
+        expected = net(x)
+    got = torch.from_numpy(session.run(["y"], {"x": x.numpy()})[0])
+    assert got.shape == expected.shape and float((got - expected).abs().max()) < 1e-4
+
+
+def test_openvino_int8_is_close_to_fp32_runs_integer_kernels_follows_the_blend_and_cancels(tmp_path):
+    pytest.importorskip("openvino")
+    from restorer.errors import Cancelled
+
+    a, b = _state(1, trunk_gain=2.5), _state(2, trunk_gain=2.5)
+    blends = {alpha: {k: torch.lerp(a[k], b[k], alpha) for k in a} for alpha in (0.0, 1.0)}
+    table = _table(tmp_path, blends)
+    net = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1)
+    in_float = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1, float_blocks=("body.",))  # the same graph, no int8
+    x = smooth_photo(9)
+    outputs = []
+    for alpha in (0.0, 1.0):
+        net.load(blends[alpha], alpha)
+        in_float.load(blends[alpha], alpha)
+        reference = RRDBNet(**HYPER).eval()
+        reference.load_state_dict(blends[alpha])
+        with torch.no_grad():
+            expected, got = reference(x), net(x)
+        # Close to fp32, yet really quantised: the float graph agrees far better.
+        assert 30.0 <= _snr(got, expected) <= _snr(in_float(x), expected) - 10.0
+        outputs.append(got)
+    assert _snr(outputs[1], outputs[0]) < 15.0  # the second blend arrived
+    assert net.compile_s > 0
+
+    # OpenVINO must run the dense blocks' convolutions on integers, or int8 buys nothing.
+    precisions = [op.get_rt_info()["runtimePrecision"].astype(str) for op in net._compiled.get_runtime_model().get_ordered_ops()
+                  if op.get_rt_info()["layerType"].astype(str) == "Convolution"]
+    integer = sum(p.lower() in ("i8", "u8") for p in precisions)
+    assert integer == 15  # body.1's three dense blocks, five convolutions each; body.0 stays float
+    assert len(precisions) - integer >= 15 + 6  # body.0, conv_first, conv_body, the tail
+
+    class Stopped:
+        cancelled = True
+
+    with pytest.raises(Cancelled):
+        net(x, cancel=Stopped())
+
+
+def test_a_calibration_lacking_a_block_is_refused(tmp_path):
+    pytest.importorskip("openvino")
+    state = _state(1)
+    table = _table(tmp_path, {1.0: state})
+    keep = [i for i, name in enumerate(table["blocks"]) if name != "body.1.rdb3"]
+    table = {**table, "blocks": [table["blocks"][i] for i in keep], "peaks": table["peaks"][:, keep]}
+    net = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1)
+    with pytest.raises(ValueError, match="body.1.rdb3"):
+        net.load(state, 1.0)
+
+
+def test_a_slow_to_build_engine_is_used_only_where_it_repays_its_build():
+    measured = [Measurement("onnxruntime", 5.0, 120.0, True), Measurement("openvino-int8", 10.0, 50.0, True, "", 6.0),
+                Measurement("torch-fp32", 3.0, 999.0, True)]
+    # 6 s of compilation against 0.1 ms saved per pixel: 60,000 pixels
+    assert break_even_pixels(measured, "onnxruntime") == pytest.approx(60_000)
+    assert break_even_pixels(measured, "torch-fp32") == pytest.approx(6.0 / ((1 / 3 - 1 / 10) / 1000))
+    slower = [Measurement("onnxruntime", 12.0, 120.0, True), *measured[1:]]
+    assert break_even_pixels(slower, "onnxruntime") == float("inf")
+
+
+@pytest.mark.weights
+def test_the_shipped_peaks_fit_the_bundled_pair_and_stay_close_to_fp32(tmp_path, monkeypatch):
+    pytest.importorskip("openvino")
+    monkeypatch.setenv("RESTORER_CACHE", str(tmp_path))
+    from restorer.models.interpolate import blend
+    from restorer.models.manager import ModelManager
+
+    manager = ModelManager("cpu")
+    assert manager.sr_engine("int8") == "openvino-int8"
+    net, runtime = manager.sr_network(0.7, "int8")
+    assert runtime.engine == "openvino-int8"
+    psnr, gan = manager.sr_endpoints()
+    reference = RRDBNet(4, 64, 23, 32).eval()
+    reference.load_state_dict(blend(psnr, gan, 0.7))
+    x = smooth_photo(3, side=32)
+    with torch.inference_mode():
+        got, expected = net(x), reference(x)
+    mse = float(torch.mean((got.clamp(0, 1) - expected.clamp(0, 1)) ** 2))
+    # Measured 46-55 dB on Set5 and Kodak crops; a calibration that no longer fits would fall far below.
+    assert 42.0 <= 10 * np.log10(1 / mse) < 90.0
+
+
+@pytest.mark.weights
+def test_the_manager_compiles_only_for_a_job_that_repays_it(monkeypatch):
+    """A small view goes to the fast-loading engine, a whole photo to OpenVINO int8, and a blend already
+    compiled is used whatever the size."""
+    from restorer.engines import select
+    from restorer.models.manager import ModelManager
+
+    measured = [Measurement("torch-fp32", 3.0, 999.0, True, "", 0.2), Measurement("onnxruntime", 5.0, 130.0, True, "", 1.0),
+                Measurement("openvino-int8", 10.0, 48.0, True, "", 6.0)]  # break-even: 60,000 pixels
+    monkeypatch.setattr(select, "best_engine", lambda device="cpu", **kw: ("openvino-int8", measured))
+    built = []
+
+    def fake_other(self, engine, alpha, psnr, gan):
+        built.append(engine)
+        if engine == "openvino-int8":
+            self._sr_others[engine] = [object(), alpha]
+        return engine, None
+
+    monkeypatch.setattr(ModelManager, "_sr_other", fake_other)
+    manager = ModelManager("cpu")
+    assert manager.sr_network(0.7, "auto", 128 * 128)[0] == "onnxruntime"
+    assert manager.sr_network(0.7, "auto", 640 * 480)[0] == "openvino-int8"
+    assert manager.sr_network(0.7, "auto", 128 * 128)[0] == "openvino-int8"  # compiled now: no cost left
+    assert manager.sr_network(0.3, "auto", 128 * 128)[0] == "onnxruntime"  # a new blend would compile again
+    assert manager.sr_network(0.3)[0] == "openvino-int8"  # no size given: the chosen engine
+    assert built == ["onnxruntime", "openvino-int8", "openvino-int8", "onnxruntime", "openvino-int8"]
