@@ -15,9 +15,12 @@ true value is `scale[c] * q[c]`; the per-channel scales cannot be applied
 after an integer convolution (it sums over channels), so they are folded into
 the weights instead: W'[o, c] = W[o, c] * scale_in[c] / scale_out[o], which is
 then quantised per output channel. The concatenation itself becomes a copy
-of integers. Simulated on five Set5 and five Kodak crops at alpha 0.7, this
-scheme is 46-55 dB from fp32 against 38-48 for per-tensor ranges rounded twice
-(README, Speed: int8).
+of integers. On five Set5 and five Kodak crops at alpha 0.7 this engine is
+46.5 / 51.0 dB (worst / mean) from fp32, the per-tensor one 37.0 / 41.3
+(`python -m restorer.training.int8_error --openvino`), and Set5, Set14 and
+BSD100 move by under 0.06 dB at alpha 0, 0.7 and 1 (README, Speed: int8).
+Flat, fully saturated colour (graphics, colour bars) exceeds the ranges
+measured on photos and clips; photos' saturated colour does not.
 
 ONNX Runtime cannot fuse the LeakyReLU between an integer convolution and
 its rounding, so it would run these convolutions in float; OpenVINO fuses
