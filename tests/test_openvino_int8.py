@@ -100,7 +100,7 @@ def test_openvino_int8_is_close_to_fp32_runs_integer_kernels_follows_the_blend_a
     a, b = _state(1, trunk_gain=2.5), _state(2, trunk_gain=2.5)
     blends = {alpha: {k: torch.lerp(a[k], b[k], alpha) for k in a} for alpha in (0.0, 1.0)}
     table = _table(tmp_path, blends)
-    net = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1)
+    net = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1, cache=tmp_path / "compiled")
     in_float = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1, float_blocks=("body.",))  # the same graph, no int8
     x = smooth_photo(9)
     outputs = []
@@ -116,6 +116,7 @@ def test_openvino_int8_is_close_to_fp32_runs_integer_kernels_follows_the_blend_a
         outputs.append(got)
     assert _snr(outputs[1], outputs[0]) < 15.0  # the second blend arrived
     assert net.compile_s > 0
+    assert len(list((tmp_path / "compiled").glob("*.blob"))) == 2  # each blend kept for a later run
 
     # OpenVINO must run the dense blocks' convolutions on integers, or int8 buys nothing.
     precisions = [op.get_rt_info()["runtimePrecision"].astype(str) for op in net._compiled.get_runtime_model().get_ordered_ops()
@@ -200,3 +201,15 @@ def test_the_manager_compiles_only_for_a_job_that_repays_it(monkeypatch):
     assert manager.sr_network(0.3, "auto", 128 * 128)[0] == "onnxruntime"  # a new blend would compile again
     assert manager.sr_network(0.3)[0] == "openvino-int8"  # no size given: the chosen engine
     assert built == ["onnxruntime", "openvino-int8", "openvino-int8", "onnxruntime", "openvino-int8"]
+
+
+def test_the_compiled_blend_cache_keeps_only_the_newest(tmp_path):
+    import os
+
+    for index in range(9):
+        blob = tmp_path / f"{index:02d}.blob"
+        blob.write_bytes(b"x")
+        os.utime(blob, (1_000_000 + index, 1_000_000 + index))
+    (tmp_path / "notes.txt").write_text("not ours")
+    ov8.prune_cache(tmp_path, keep=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["06.blob", "07.blob", "08.blob", "notes.txt"]

@@ -168,7 +168,7 @@ class ModelManager:
                 if engine == "openvino-int8":
                     from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table
 
-                    net = OpenVinoInt8RRDB(hyper, bundled_table())
+                    net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=cache_dir() / "engines" / "openvino")
                 elif engine == "onnxruntime":
                     from restorer.engines.onnx_engine import OnnxRRDB
 
