@@ -117,6 +117,8 @@ def test_openvino_int8_is_close_to_fp32_runs_integer_kernels_follows_the_blend_a
     assert _snr(outputs[1], outputs[0]) < 15.0  # the second blend arrived
     assert net.compile_s > 0
     assert len(list((tmp_path / "compiled").glob("*.blob"))) == 2  # each blend kept for a later run
+    assert ov8.compiled_on_disk(tmp_path / "compiled", 1.0) and ov8.compiled_on_disk(tmp_path / "compiled", 0.0)
+    assert not ov8.compiled_on_disk(tmp_path / "compiled", 0.5)
 
     # OpenVINO must run the dense blocks' convolutions on integers, or int8 buys nothing.
     precisions = [op.get_rt_info()["runtimePrecision"].astype(str) for op in net._compiled.get_runtime_model().get_ordered_ops()
@@ -178,7 +180,7 @@ def test_the_shipped_peaks_fit_the_bundled_pair_and_stay_close_to_fp32(tmp_path,
 @pytest.mark.weights
 def test_the_manager_compiles_only_for_a_job_that_repays_it(monkeypatch):
     """A small view goes to the fast-loading engine, a whole photo to OpenVINO int8, and a blend already
-    compiled is used whatever the size."""
+    compiled (in this process or on disk) is used whatever the size."""
     from restorer.engines import select
     from restorer.models.manager import ModelManager
 
@@ -194,7 +196,11 @@ def test_the_manager_compiles_only_for_a_job_that_repays_it(monkeypatch):
         return engine, None
 
     monkeypatch.setattr(ModelManager, "_sr_other", fake_other)
+    on_disk = {0.5}  # compiled by an earlier run
+    monkeypatch.setattr(ov8, "compiled_on_disk", lambda folder, alpha: alpha in on_disk)
     manager = ModelManager("cpu")
+    assert manager.sr_network(0.5, "auto", 128 * 128)[0] == "openvino-int8"  # a load, not a compilation
+    built.clear()
     assert manager.sr_network(0.7, "auto", 128 * 128)[0] == "onnxruntime"
     assert manager.sr_network(0.7, "auto", 640 * 480)[0] == "openvino-int8"
     assert manager.sr_network(0.7, "auto", 128 * 128)[0] == "openvino-int8"  # compiled now: no cost left

@@ -294,11 +294,15 @@ class OpenVinoInt8RRDB:
         if missing:
             raise ValueError(f"the int8 calibration does not fit this network (it lacks {missing[0]})")
         start = time.perf_counter()
+        before = set(self._cache.glob("*.blob")) if self._cache is not None else set()
         model = self._core.read_model(int8_graph(state, peaks, self._hyper, self._float_blocks).SerializeToString(), b"")
         # f32 for what stays in float: the image's own layers and the three float blocks.
         self._compiled = self._core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
         self.compile_s = time.perf_counter() - start
         if self._cache is not None:
+            new = set(self._cache.glob("*.blob")) - before
+            if len(new) == 1:  # compiled now: remember which file holds this Look
+                _remember(self._cache, alpha, new.pop().name)
             prune_cache(self._cache)
 
     def __call__(self, x, cancel=None):
@@ -326,6 +330,49 @@ def prune_cache(folder: Path, keep: int = CACHE_KEEP) -> None:
     blobs = sorted(folder.glob("*.blob"), key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in blobs[keep:]:
         stale.unlink(missing_ok=True)
+
+
+def compiled_cache() -> Path:
+    """Where the app keeps OpenVINO's compiled blends: under the user's cache."""
+    from restorer.paths import cache_dir
+
+    return cache_dir() / "engines" / "openvino"
+
+
+INDEX_FILE = "looks.json"  # which compiled blend (.blob) holds which alpha of the bundled pair
+
+
+def _alpha_key(alpha: float) -> str:
+    return f"{float(alpha):.4f} {PEAKS_SHA256[:12]}"  # a new calibration makes new blends
+
+
+def _remember(folder: Path, alpha: float, blob: str) -> None:
+    import json
+
+    from restorer.imaging import write_text_atomically
+
+    try:
+        index = json.loads((folder / INDEX_FILE).read_text())
+    except (OSError, ValueError):
+        index = {}
+    index[_alpha_key(alpha)] = blob
+    index = {key: name for key, name in index.items() if (folder / name).is_file()}
+    try:
+        write_text_atomically(folder / INDEX_FILE, json.dumps(index))
+    except OSError:
+        pass  # a read-only cache only costs a compilation next time
+
+
+def compiled_on_disk(folder: Path, alpha: float) -> bool:
+    """True when the bundled pair's blend at `alpha` is in the compiled-blend cache `folder`: building it
+    then costs about a second (a load), not a compilation."""
+    import json
+
+    try:
+        blob = json.loads((folder / INDEX_FILE).read_text()).get(_alpha_key(alpha))
+    except (OSError, ValueError):
+        return False
+    return bool(blob) and (folder / blob).is_file()
 
 
 def dense_blocks_of(hyper: dict) -> list[str]:

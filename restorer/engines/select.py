@@ -151,11 +151,9 @@ def build(name: str, state: dict, hyper: dict, alpha: float = 1.0):
         net.load(state, alpha)
         return net
     if name == "openvino-int8":
-        from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table
+        from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table, compiled_cache
 
-        from restorer.paths import cache_dir
-
-        net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=cache_dir() / "engines" / "openvino")
+        net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
         net.load(state, alpha)
         return net
     if name in ("ncnn", "ncnn-vulkan"):

@@ -166,9 +166,9 @@ class ModelManager:
             if engine not in self._sr_others:
                 hyper = hyperparameters(psnr)
                 if engine == "openvino-int8":
-                    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table
+                    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table, compiled_cache
 
-                    net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=cache_dir() / "engines" / "openvino")
+                    net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
                 elif engine == "onnxruntime":
                     from restorer.engines.onnx_engine import OnnxRRDB
 
@@ -198,10 +198,14 @@ class ModelManager:
         engine choice)."""
         from restorer.engines.select import best_engine, break_even_pixels, choose
 
+        from restorer.engines.openvino_int8 import compiled_cache, compiled_on_disk
+
         with self._lock:
             slot = self._sr_others.get("openvino-int8")
             if slot is not None and slot[1] == alpha:
                 return "openvino-int8"  # already compiled: nothing to repay
+        if compiled_on_disk(compiled_cache(), alpha):
+            return "openvino-int8"  # compiled in an earlier run: a load of about a second
         _, measured = best_engine("cpu")
         others = [m for m in measured if m.engine != "openvino-int8"]
         if not measured or not others:
