@@ -217,3 +217,10 @@ def test_an_engine_that_passes_the_quick_check_but_not_the_eval_sets_is_never_ch
     measured = [select.Measurement("torch-fp32-cl", 3.0, 130.0, True), select.Measurement("onnxruntime-int8", 8.0, 45.6,
                                                                                           *select.judge("onnxruntime-int8", 45.6))]
     assert select.choose(measured) == "torch-fp32-cl"
+
+
+def test_a_table_measured_under_older_rules_is_not_reused(monkeypatch):
+    monkeypatch.setattr(select, "RULES", 1)
+    old = select._key("cpu")
+    monkeypatch.setattr(select, "RULES", 2)
+    assert select._key("cpu") != old
