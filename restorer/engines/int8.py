@@ -86,13 +86,7 @@ def calibrate(net, crops, percentile: float = PERCENTILE, samples: int = 20000, 
     for name, module in modules.items():
         hooks.append(module.register_forward_pre_hook(lambda m, inp, n=name: keep((n, "in"), inp[0])))
         hooks.append(module.register_forward_hook(lambda m, inp, out, n=name: keep((n, "out"), out)))
-    try:
-        with torch.inference_mode():
-            for crop in crops:
-                net(crop)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    run_with_hooks(net, crops, hooks)
     ranges: dict = {}
     for (name, where), (lo, hi) in extremes.items():
         if percentile < 100:
@@ -101,6 +95,19 @@ def calibrate(net, crops, percentile: float = PERCENTILE, samples: int = 20000, 
             hi = max(0.0, float(torch.quantile(v, percentile / 100)))
         ranges.setdefault(name, {})[where] = [lo, hi]
     return ranges
+
+
+def run_with_hooks(net, crops, hooks: list) -> None:
+    """Run `net` over `crops` (calibration), then remove `hooks`, the forward hooks recording what it saw."""
+    import torch
+
+    try:
+        with torch.inference_mode():
+            for crop in crops:
+                net(crop)
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 def ranges_at(table: dict, alpha: float) -> dict:

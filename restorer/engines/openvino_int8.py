@@ -74,34 +74,29 @@ def dense_blocks(net) -> dict:
 
 def calibrate_peaks(net, crops) -> dict[str, list[np.ndarray]]:
     """{dense block: [max |value| per channel of x, x1, x2, x3, x4, conv5's output]} over `crops`
-    (RGB float tensors (1, 3, h, w) in [0, 1]) run through `net`, an RRDBNet in torch."""
+    (RGB float tensors (1, 3, h, w) in [0, 1]) run through `net`, an RRDBNet in torch. Read by hooks on
+    each block's convolutions: conv1's input is x, conv1-4's outputs after the block's LeakyReLU are x1-x4."""
     import torch
+    from torch.nn import functional as F
 
-    peaks: dict[str, list] = {}
+    from restorer.engines.int8 import run_with_hooks
 
-    def recording(name, block):
-        def forward(x):
-            feats = [x]
-            for conv in (block.conv1, block.conv2, block.conv3, block.conv4):
-                feats.append(block.act(conv(torch.cat(feats, 1))))
-            y5 = block.conv5(torch.cat(feats, 1))
-            seen = [f.abs().amax((0, 2, 3)) for f in (*feats, y5)]
-            old = peaks.get(name)
-            peaks[name] = seen if old is None else [torch.maximum(a, b) for a, b in zip(old, seen)]
-            return x + 0.2 * y5
-        return forward
+    peaks: dict[tuple[str, int], torch.Tensor] = {}
 
-    blocks = dense_blocks(net)
-    for name, block in blocks.items():
-        block.forward = recording(name, block)
-    try:
-        with torch.inference_mode():
-            for crop in crops:
-                net(crop)
-    finally:
-        for block in blocks.values():
-            del block.forward
-    return {name: [p.float().numpy() for p in parts] for name, parts in peaks.items()}
+    def keep(key, value):
+        seen = value.detach().abs().amax((0, 2, 3))
+        peaks[key] = seen if key not in peaks else torch.maximum(peaks[key], seen)
+
+    hooks = []
+    for name, block in dense_blocks(net).items():
+        convs = (block.conv1, block.conv2, block.conv3, block.conv4, block.conv5)
+        hooks.append(block.conv1.register_forward_pre_hook(lambda m, a, n=name: keep((n, 0), a[0])))
+        for part, conv in enumerate(convs, start=1):
+            slope = block.act.negative_slope if part < 5 else 1.0  # conv5's output has no activation
+            hooks.append(conv.register_forward_hook(
+                lambda m, a, y, n=name, k=part, s=slope: keep((n, k), F.leaky_relu(y, s))))
+    run_with_hooks(net, crops, hooks)
+    return {name: [peaks[(name, k)].float().numpy() for k in range(PARTS)] for name in dense_blocks(net)}
 
 
 def save_table(path: Path, alphas: list[float], tables: list[dict], meta: dict) -> None:

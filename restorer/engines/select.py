@@ -21,15 +21,14 @@ from pathlib import Path
 from restorer.engines import TOLERANCE_DB
 
 REFERENCE = "torch-fp32"
-# Engines measured and listed but never chosen automatically, and why. One small input can pass the PSNR
-# check where the eval sets do not: ONNX Runtime's per-tensor int8 measured 45.6 dB on the 48-px input at
-# alpha 0.7, yet moved Set5 by 0.31 dB (README, Speed).
 # Part of the cache key: raised whenever what is measured or how the choice is made changes, so a table
 # measured under older rules is measured again (2: accuracy at the default Look, build times, OpenVINO).
 RULES = 2
+# Engines measured and listed but never chosen automatically, and why. One small input can pass the PSNR
+# check where the eval sets do not: ONNX Runtime's per-tensor int8 measured 45.6 dB on the 48-px input at
+# alpha 0.7, yet moved Set5 by 0.31 dB (README, Speed).
 BY_CHOICE_ONLY = {"onnxruntime-int8": "by choice only (--precision int8): it moves Set5 by 0.13-0.31 dB"}
 MEASURE_SIDE = 48
-DEFAULT_ALPHA = 0.7  # the Look a new recipe starts at (restorer.recipe)
 
 
 @dataclass
@@ -180,7 +179,9 @@ def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None =
 
     from restorer.bench import photo_like
 
-    alpha = DEFAULT_ALPHA
+    from restorer.recipe import UpscaleSettings
+
+    alpha = UpscaleSettings.alpha  # the Look a new recipe starts at
     if state is None:
         from restorer.models.interpolate import blend
         from restorer.models.manager import ModelManager

@@ -196,9 +196,8 @@ class ModelManager:
         """"openvino-int8", or the fastest other engine where compiling this blend would cost more than the
         int8 kernels save on `pixels` input pixels (both speeds and the compile time as measured by the
         engine choice)."""
-        from restorer.engines.select import best_engine, break_even_pixels, choose
-
         from restorer.engines.openvino_int8 import compiled_cache, compiled_on_disk
+        from restorer.engines.select import best_engine, break_even_pixels, choose
 
         with self._lock:
             slot = self._sr_others.get("openvino-int8")
@@ -208,7 +207,7 @@ class ModelManager:
             return "openvino-int8"  # compiled in an earlier run: a load of about a second
         _, measured = best_engine("cpu")
         others = [m for m in measured if m.engine != "openvino-int8"]
-        if not measured or not others:
+        if not others:  # nothing measured (RESTORER_ENGINE forced it) or nothing else to fall back to
             return "openvino-int8"
         fallback = choose(others)
         return "openvino-int8" if pixels >= break_even_pixels(measured, fallback) else fallback

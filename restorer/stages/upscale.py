@@ -122,8 +122,7 @@ def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: Up
     regions = [face_region(face, width, height) for face in faces]
     area = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions)
     net, runtime = enlarger(settings, settings.alpha * (1 - settings.face_strength), context, area)
-    for index, face in enumerate(faces):
-        x0, y0, x1, y1 = face_region(face, width, height)
+    for index, (face, (x0, y0, x1, y1)) in enumerate(zip(faces, regions)):
         faithful = yield from scaled(run_tiled(net, np.ascontiguousarray(pixels[y0:y1, x0:x1]), scale=net.scale,
                                                runtime=runtime, tile=settings.tile, out_dtype=np.float32),
                                      index / len(faces), (index + 1) / len(faces))
