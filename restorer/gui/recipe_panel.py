@@ -236,7 +236,7 @@ class RecipePanel(QWidget):
                                          "slightly more faithful detail, when the result is worth the wait.")
         self.upscale_ensemble.setAccessibleName("Self-ensemble, eight passes")
         form.addRow("", self.upscale_ensemble)
-        self.upscale_int8 = QCheckBox("Integer arithmetic (int8: faster, a little less faithful)")
+        self.upscale_int8 = QCheckBox("Integer arithmetic (int8), even where not chosen automatically")
         self.upscale_int8.setObjectName("upscale_int8")
         self.upscale_int8.setToolTip("Runs the exact blend's convolutions in 8-bit integers, even where the automatic "
                                      "choice would not: with OpenVINO about 3.6x plain full precision on an AVX-512 CPU "
