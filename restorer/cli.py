@@ -28,6 +28,18 @@ def _stages(text: str) -> tuple[str, ...]:
     return stages
 
 
+def _descreen(text: str) -> str | float:
+    if text in ("auto", "off"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("descreen is 'auto', 'off' or a halftone period in pixels (2 to 32)") from None
+    if not 2.0 <= value <= 32.0:
+        raise argparse.ArgumentTypeError("descreen is 'auto', 'off' or a halftone period in pixels (2 to 32)")
+    return value
+
+
 def _strength(text: str) -> str | int:
     if text == "auto":
         return text
@@ -61,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint", type=Path, help="your own ESRGAN/Real-ESRGAN weights (.pth or .safetensors)")
     run.add_argument("--artifacts-strength", type=_strength, help="'auto' or 0..100")
     run.add_argument("--artifacts-engine", choices=("model", "classic"))
+    run.add_argument("--descreen", type=_descreen, metavar="auto|off|PERIOD",
+                     help="find a printed photo's halftone screen and remove it (auto, the default), never (off), "
+                          "or remove one of PERIOD scan pixels")
     run.add_argument("--inpaint-engine", choices=("model", "telea", "ns", "lama"))
     run.add_argument("--lama", type=Path, help="LaMa TorchScript file (big-lama.pt); implies --inpaint-engine lama")
     run.add_argument("--hints", type=Path, help="colour hints JSON: [[x, y, r, g, b], ...] or [{\"x\", \"y\", \"color\": \"#rrggbb\"}]")
@@ -144,6 +159,8 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_settings("artifacts", strength=args.artifacts_strength)
     if args.artifacts_engine:
         recipe = recipe.with_settings("artifacts", engine=args.artifacts_engine)
+    if args.descreen is not None:
+        recipe = recipe.with_settings("artifacts", descreen=args.descreen)
     if args.hints:
         recipe = recipe.with_settings("colorize", hints=load_hints(args.hints))
         if not args.stages:

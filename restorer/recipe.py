@@ -25,15 +25,24 @@ class ArtifactsSettings:
     """JPEG blocking/ringing and noise removal: `engine` "model" (ArtifactNet) or "classic" (non-local means).
 
     `strength` is "auto" (estimated from the photo) or 0..100; 0 leaves the photo unchanged.
+    `descreen`: a printed photo's halftone screen is found and removed first ("auto"), never
+    looked for ("off"), or removed at a given period in scan pixels (a number; what `auto` found
+    on the whole photo, when the stage runs on a crop of it).
     """
 
     engine: str = "model"
     strength: str | int = "auto"
+    descreen: str | float = "auto"
 
     def __post_init__(self) -> None:
         _check_choice("artifacts engine", self.engine, ("model", "classic"))
         if self.strength != "auto" and not (isinstance(self.strength, int) and 0 <= self.strength <= 100):
             raise RecipeError(f"Artifact strength must be 'auto' or a whole number from 0 to 100, not {self.strength!r}.")
+        if self.descreen not in ("auto", "off") and not (
+                isinstance(self.descreen, (int, float)) and not isinstance(self.descreen, bool)
+                and 2.0 <= self.descreen <= 32.0):
+            raise RecipeError("Descreen must be 'auto', 'off' or a halftone period from 2 to 32 pixels, "
+                              f"not {self.descreen!r}.")
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def test_sixteen_bits_and_the_input_title_survive_with_provenance_in_every_forma
     capsys.readouterr()
     assert main(["provenance", str(tmp_path / "png" / "c_titled_restored.png")]) == 0
     printed = capsys.readouterr().out
-    assert "artifacts: engine=model, strength=60" in printed and "upscale:" in printed
+    assert "artifacts: descreen=auto, engine=model, strength=60" in printed and "upscale:" in printed
     assert "restorer-artifacts" in printed
 
 

@@ -65,6 +65,12 @@ def add_eval_parser(sub) -> None:
                        help="the recipe's face strength for 'on' (default: the recipe's own, 0.7)")
     faces.add_argument("--json", action="store_true")
 
+    desc = tasks.add_parser("descreen", help="halftone prints simulated from clean photos: found and descreened")
+    desc.add_argument("--data", type=Path, required=True)
+    desc.add_argument("--jpeg", type=int, help="save each simulated scan as a JPEG of this quality first")
+    desc.add_argument("--no-stage", action="store_true", help="skip the whole artifacts stage (faster)")
+    desc.add_argument("--json", action="store_true")
+
     damage = tasks.add_parser("damage", help="Detect Scratches against damage hand-labelled on real prints")
     damage.add_argument("--data", type=Path, required=True, help="../shared/data/old_photos")
     damage.add_argument("--labels", type=Path, required=True, help="resources/labels/old_photos_damage.json")
@@ -154,6 +160,24 @@ def command_eval(args: argparse.Namespace) -> int:
             if result.get(f"{method}_psnr") is not None:
                 print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}"
                       f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}")
+        _print_json(args, result)
+        return 0
+    if args.task == "descreen":
+        from restorer.evaluation.descreen import evaluate_descreen
+
+        result = evaluate_descreen(args.data, jpeg=args.jpeg, stage=not args.no_stage)
+        for row in result["per_image"]:
+            found = f"found {row['period_found']:.2f} px" if row["found"] else "MISSED"
+            print(f"  {row['image']:<24} period {row['period']:.2f} px at {row['angle']:.0f}°: {found}"
+                  f"{'  (false alarm on the clean photo)' if row['false_alarm'] else ''}")
+        stage_text = f", artifacts stage {result['stage_psnr']:.2f}" if "stage_psnr" in result else ""
+        print(f"{Path(args.data).name}, {result['images']} simulated halftone scans: found {result['detection_rate']:.0%} "
+              f"(median period error {(result['period_error_median'] or 0) * 100:.1f} %), false alarms on the clean "
+              f"photos {result['false_alarm_rate']:.0%}; PSNR scan {result['scan_psnr']:.2f}, descreened "
+              f"{result['descreen_psnr']:.2f}{stage_text}, Gaussian blur at the true period {result['blur_psnr']:.2f} dB")
+        if result["descreen_psnr_found"] is not None:
+            print(f"  where the screen was found: descreened {result['descreen_psnr_found']:.2f}, Gaussian blur at the "
+                  f"true period {result['blur_psnr_found']:.2f} dB")
         _print_json(args, result)
         return 0
     if args.task == "damage":

@@ -128,16 +128,26 @@ SHIFTS = ((0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (0, 2), (2, 2), (2, 1))
 
 
 def as_for_whole_photo(recipe, photo):
-    """`recipe` with its `auto` artifact strength made explicit from the whole `photo`.
+    """`recipe` with its `auto` artifact settings made explicit from the whole `photo`: the halftone
+    screen found on it (or none), and the strength estimated on it once descreened.
 
     A face's crop would otherwise get its own estimate, without the file's JPEG tables and
     with more grain per pixel than the photo it came from.
     """
-    if "artifacts" not in recipe.enabled_stages() or recipe.settings("artifacts").strength != "auto":
+    if "artifacts" not in recipe.enabled_stages():
         return recipe
-    from restorer.stages.artifacts import auto_strength
+    from restorer.stages.artifacts import auto_strength, remove_screen
+    from restorer.stages.descreen import find_screen
 
-    return recipe.with_settings("artifacts", strength=auto_strength(photo)[0])
+    settings = recipe.settings("artifacts")
+    changes = {}
+    if settings.descreen == "auto":
+        screen = find_screen(photo.float_pixels())
+        changes["descreen"] = round(screen.period, 3) if screen else "off"
+    if settings.strength == "auto":
+        descreened, done = remove_screen(photo, changes.get("descreen", settings.descreen))
+        changes["strength"] = auto_strength(descreened, ignore_jpeg=bool(done))[0]
+    return recipe.with_settings("artifacts", **changes)
 
 
 def evaluate_identity(photos: list[Path], recipe, *, limit: int | None = None, shifts: int = 1) -> dict:

@@ -138,6 +138,13 @@ class RecipePanel(QWidget):
         form.addRow(self.artifacts_estimate)
         self.artifacts_auto.toggled.connect(self._on_edited)
         self.artifacts_strength.valueChanged.connect(self._on_edited)
+        self.artifacts_descreen = QCheckBox("Remove a printed photo's halftone dots")
+        self.artifacts_descreen.setAccessibleName("Remove halftone screen")
+        self.artifacts_descreen.setToolTip("Photos printed in books, magazines and newspapers are made of a grid of "
+                                           "ink dots; when the scan shows one, it is found and smoothed away before "
+                                           "the enlargement can sharpen it into a pattern")
+        form.addRow(self.artifacts_descreen)
+        self.artifacts_descreen.toggled.connect(self._on_edited)
 
     def _build_inpaint(self) -> None:
         form = QFormLayout(self.groups["inpaint"])
@@ -281,6 +288,7 @@ class RecipePanel(QWidget):
             self.artifacts_engine.setCurrentIndex(self.artifacts_engine.findData(art.engine))
             self.artifacts_auto.setChecked(art.strength == "auto")
             self.artifacts_strength.setEnabled(art.strength != "auto")
+            self.artifacts_descreen.setChecked(art.descreen != "off")
             if art.strength != "auto":
                 self.artifacts_strength.setValue(int(art.strength))
             inp = recipe.settings("inpaint")
@@ -340,10 +348,17 @@ class RecipePanel(QWidget):
     def _read_widgets(self) -> Recipe:
         enabled = {stage for stage, group in self.groups.items() if group.isChecked()}
         strength: str | int = "auto" if self.artifacts_auto.isChecked() else self.artifacts_strength.value()
+        # Ticked keeps a recipe's own period (a number) where it gave one; unticked is "off".
+        descreen = self._recipe.settings("artifacts").descreen
+        if not self.artifacts_descreen.isChecked():
+            descreen = "off"
+        elif descreen == "off":
+            descreen = "auto"
         checkpoint = self.upscale_model.currentData() if self.upscale_model.currentIndex() >= 2 else ""
         return (
             self._recipe.with_enabled(enabled)
-            .with_settings("artifacts", strength=strength, engine=self.artifacts_engine.currentData())
+            .with_settings("artifacts", strength=strength, engine=self.artifacts_engine.currentData(),
+                           descreen=descreen)
             .with_settings("inpaint", engine=self.inpaint_engine.currentData(), radius=self.inpaint_radius.value())
             .with_settings("colorize", engine=self.colorize_engine.currentData(),
                            strength=self.colorize_strength.value() / 100,

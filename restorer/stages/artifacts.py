@@ -35,15 +35,19 @@ def strength_from(quality: int | None, sigma: float) -> int:
     return int(round(100 * float(np.clip(max(from_jpeg, from_noise), 0.0, 1.0))))
 
 
-def auto_strength(photo: Photo) -> tuple[int, str]:
-    """Strength 0..100 from the file's JPEG quality and the image's noise, with an explanation."""
-    strength, note, _ = _auto(photo)
+def auto_strength(photo: Photo, ignore_jpeg: bool = False) -> tuple[int, str]:
+    """Strength 0..100 from the file's JPEG quality and the image's noise, with an explanation (`ignore_jpeg`:
+    see `_auto`)."""
+    strength, note, _ = _auto(photo, ignore_jpeg)
     return strength, note
 
 
-def _auto(photo: Photo) -> tuple[int, str, str]:
-    """(strength, explanation, what drove it: "jpeg", "noise" or "grain")."""
-    quality = estimate_jpeg_quality(photo.metadata.jpeg_quantization)
+def _auto(photo: Photo, ignore_jpeg: bool = False) -> tuple[int, str, str]:
+    """(strength, explanation, what drove it: "jpeg", "noise" or "grain").
+
+    `ignore_jpeg` for a descreened photo: the low-pass that took the screen away took the JPEG's
+    blocks and ringing above the screen's frequency with it, so only the noise left counts."""
+    quality = None if ignore_jpeg else estimate_jpeg_quality(photo.metadata.jpeg_quantization)
     pixels = photo.float_pixels()[::2, ::2] if max(photo.size) > 2000 else photo.float_pixels()
     sigma = estimate_noise_sigma(pixels)
     parts = [f"noise sigma {sigma:.1f}"]
@@ -109,19 +113,40 @@ def denoise_nlm(rgb: np.ndarray, h: float) -> np.ndarray:
     return np.clip(rgb + (den.astype(np.float32) - u8.astype(np.float32)) / 255.0, 0.0, 1.0)
 
 
+def remove_screen(photo: Photo, setting: str | float) -> tuple[Photo, str]:
+    """(`photo` without its halftone screen, what was done) for the recipe's `descreen` setting; the photo
+    unchanged and "" when it has no screen or the setting is "off"."""
+    from restorer.stages.descreen import Screen, descreen, find_chroma_screen, find_screen
+
+    if setting == "off":
+        return photo, ""
+    pixels = photo.float_pixels()
+    screen = find_screen(pixels) if setting == "auto" else Screen(float(setting), 0.0, 0.0, ())
+    if screen is None:
+        return photo, ""
+    chroma = find_chroma_screen(pixels)
+    return photo.with_pixels(descreen(pixels, screen, chroma)), screen.describe() + " removed"
+
+
 def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> StageGenerator:
+    photo, descreened = remove_screen(photo, settings.descreen)
+    if descreened:
+        yield 0.1
     auto = settings.strength == "auto"
     if auto:
-        strength, note, driver = _auto(photo)
+        strength, note, driver = _auto(photo, ignore_jpeg=bool(descreened))
     else:
         strength, note, driver = int(settings.strength), f"strength {settings.strength}", "noise"
+    if descreened:
+        note = f"{descreened}; {note}"
     if strength == 0:
         yield 1.0
         return photo, note + ": nothing to remove"
     src = photo.float_pixels()
     if settings.engine == "model":
         out = yield from denoise_model(src, strength, context)
-        if _jpeg_dominates(photo, driver if auto else None):
+        # Projected back into the file's quantisation, a descreened photo would get its screen back.
+        if not descreened and _jpeg_dominates(photo, driver if auto else None):
             out = project_to_jpeg(out, src, photo.metadata.jpeg_quantization, photo.metadata.jpeg_layout)
             note += "; kept consistent with the JPEG's quantisation"
         return photo.with_pixels(out), note
