@@ -21,9 +21,24 @@ from restorer.models.precision import Runtime
 _FLOAT_OUTPUT_LIMIT = 16_000_000
 
 
-def tile_grid(length: int, tile: int) -> list[int]:
-    """Start offsets of tiles of size `tile` covering [0, length)."""
-    return list(range(0, max(length, 1), tile))
+def tile_grid(length: int, tile: int, context: int = 0) -> list[int]:
+    """Start offsets of the fewest, nearly equal cores covering [0, length) whose windows (a core and up to
+    `context` pixels each side, clipped to [0, length)) are no longer than `tile + 2 * context`.
+
+    The window, not the core, is what costs memory and time, so a photo a little longer than `tile`
+    is one window, not a full tile plus a sliver that repeats the full tile's context (a 512-pixel
+    side in tiles of 448 with 80 of context cost 512 + 144 pixels of work that way, 1.28 times one
+    pass; in area, 1.64 times).
+    """
+    length = max(length, 1)
+    widest = tile + 2 * context
+    count = 1
+    while True:
+        core = -(-length // count)  # the longest core when `count` cores share the length
+        if count == 1 and length <= widest or count == 2 and core + context <= widest or count > 2 and core <= tile:
+            break
+        count += 1
+    return [length * i // count for i in range(count)]
 
 
 @dataclass(frozen=True)
@@ -47,11 +62,14 @@ class Window:
 
 
 def windows(height: int, width: int, core: int, context: int) -> list[Window]:
-    """Raster-order tiles of side `core` covering the image, each with its clipped context."""
+    """Raster-order tiles covering the image (cores of at most `core` pixels a side, or one window a little
+    larger: see tile_grid), each with its clipped context."""
     out = []
-    for y in tile_grid(height, core):
-        for x in tile_grid(width, core):
-            y_end, x_end = min(height, y + core), min(width, x + core)
+    rows, columns = tile_grid(height, core, context), tile_grid(width, core, context)
+    for i, y in enumerate(rows):
+        y_end = rows[i + 1] if i + 1 < len(rows) else height
+        for j, x in enumerate(columns):
+            x_end = columns[j + 1] if j + 1 < len(columns) else width
             out.append(Window(y, x, y_end, x_end, max(0, y - context), min(height, y_end + context),
                               max(0, x - context), min(width, x_end + context)))
     return out

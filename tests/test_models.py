@@ -202,3 +202,26 @@ def test_fused_bf16_network_matches_the_plain_one(scale):
         reference = net(x)
     fused.refresh()
     assert torch.allclose(fused(x), reference, atol=0.02)
+
+
+@pytest.mark.parametrize("length", [1, 100, 448, 512, 608, 609, 832, 1000, 1400, 4001])
+def test_tiles_cover_the_photo_with_windows_no_wider_than_a_full_tile(length):
+    from restorer.tiling import windows
+
+    tile, context = 448, 80
+    grid = windows(length, 3, tile, context)
+    covered = np.zeros(length, int)
+    for win in grid:
+        covered[win.y : win.y_end] += 1
+        assert win.y1 - win.y0 <= tile + 2 * context  # the memory bound a full tile already had
+        assert win.y0 == max(0, win.y - context) and win.y1 == min(length, win.y_end + context)
+    assert (covered == 1).all()  # every row in exactly one core
+    # A photo a little longer than a tile is one window, not a tile and a sliver with its own context.
+    if length <= tile + 2 * context:
+        assert len(grid) == 1
+    # Never much more work than fixed tiles from the top; far less where those left a sliver.
+    old_work = sum(min(length, y + tile + context) - max(0, y - context) for y in range(0, length, tile))
+    work = sum(win.y1 - win.y0 for win in grid)
+    assert work <= 1.02 * old_work
+    if length == 512:
+        assert (work, old_work) == (512, 656)

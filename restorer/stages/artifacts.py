@@ -116,7 +116,7 @@ def denoise_nlm(rgb: np.ndarray, h: float) -> np.ndarray:
 def remove_screen(photo: Photo, setting: str | float) -> tuple[Photo, str]:
     """(`photo` without its halftone screen, what was done) for the recipe's `descreen` setting; the photo
     unchanged and "" when it has no screen or the setting is "off"."""
-    from restorer.stages.descreen import Screen, descreen, find_chroma_screen, find_screen
+    from restorer.stages.descreen import Screen, descreen, find_screen
 
     if setting == "off":
         return photo, ""
@@ -124,8 +124,7 @@ def remove_screen(photo: Photo, setting: str | float) -> tuple[Photo, str]:
     screen = find_screen(pixels) if setting == "auto" else Screen(float(setting), 0.0, 0.0, ())
     if screen is None:
         return photo, ""
-    chroma = find_chroma_screen(pixels)
-    return photo.with_pixels(descreen(pixels, screen, chroma)), screen.describe() + " removed"
+    return photo.with_pixels(descreen(pixels, screen)), screen.describe() + " removed"
 
 
 def run(photo: Photo, settings: ArtifactsSettings, context: StageContext) -> StageGenerator:
