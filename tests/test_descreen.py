@@ -198,3 +198,12 @@ def test_the_window_turns_descreen_off_and_on(qtbot):
         assert settings.strength != "auto" and settings.descreen == 6.5
     finally:
         app.shutdown()
+
+
+def test_a_coarse_newspaper_screen_on_a_large_scan_is_found_at_half_resolution():
+    scene = cv2.resize(natural_grey(384, seed=14), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    scan = halftone(scene, 30.0, 45.0, supersample=2)
+    screen = find_screen(scan)
+    assert screen is not None and abs(screen.period - 30.0) < 1.5
+    out = descreen(scan, screen)
+    assert peak_power(out, 30.0, 45.0) < 1e-3 * peak_power(scan, 30.0, 45.0)

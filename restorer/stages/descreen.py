@@ -123,11 +123,24 @@ def _blocky(gray: np.ndarray) -> bool:
 
 
 def find_screen(pixels: np.ndarray) -> Screen | None:
-    """The halftone screen of a scan, or None when it has none (every photo that is not a print of one)."""
+    """The halftone screen of a scan, or None when it has none (every photo that is not a print of one).
+
+    A large scan is also looked at halved, for screens coarser than LONGEST_PERIOD (a newspaper's
+    85 lpi scanned at 2400 dpi is 28 px); the screen is then given at the scan's own scale."""
     gray = _luma(pixels)
     if min(gray.shape) < MIN_SIDE:
         return None
-    return _find_in([gray], gray)
+    screen = _find_in([gray], gray)
+    # A coarse screen's fundamental lies beyond the band, but its harmonics (periods of a half, a
+    # root-two or a root-five of it, all over 8 px here) can make a lattice inside it. A fine screen
+    # is not looked at halved, where its dots would fold into false coarse peaks.
+    if min(gray.shape) >= 4 * MIN_SIDE and (screen is None or screen.period >= 8.0):
+        half = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        coarse = _find_in([half], half)
+        if coarse is not None and 2 * coarse.period >= LONGEST_PERIOD and (
+                screen is None or 2 * coarse.period > 1.3 * screen.period):
+            screen = replace(coarse, period=2 * coarse.period, peaks=tuple((y / 2, x / 2) for y, x in coarse.peaks))
+    return screen
 
 
 def _find_in(planes: list[np.ndarray], lightness: np.ndarray) -> Screen | None:
