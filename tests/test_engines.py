@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -224,3 +226,30 @@ def test_a_table_measured_under_older_rules_is_not_reused(monkeypatch):
     old = select._key("cpu")
     monkeypatch.setattr(select, "RULES", 2)
     assert select._key("cpu") != old
+
+
+def test_each_device_keeps_its_own_engine_table(monkeypatch, tmp_path):
+    monkeypatch.setenv("RESTORER_CACHE", str(tmp_path))
+    monkeypatch.delenv("RESTORER_ENGINE", raising=False)
+    measured = []
+
+    def fake_measure(device):
+        measured.append(device)
+        fast = "ncnn-vulkan" if device == "vulkan" else "onnxruntime"
+        return [select.Measurement(select.REFERENCE, 1.0, 999.0, True), select.Measurement(fast, 3.0, 120.0, True)]
+
+    monkeypatch.setattr(select, "measure", fake_measure)
+    assert select.best_engine("cpu")[0] == "onnxruntime"
+    assert select.best_engine("vulkan")[0] == "ncnn-vulkan"
+    assert select.best_engine("cpu")[0] == "onnxruntime" and select.best_engine("vulkan")[0] == "ncnn-vulkan"
+    assert measured == ["cpu", "vulkan"]  # switching back and forth measured nothing again
+    # a table written before several were kept is still read
+    key = select._key("cpu")
+    (tmp_path / "engine.json").write_text(json.dumps(
+        {"key": key, "engine": "torch-fp32-cl", "measurements": [asdict(select.Measurement("torch-fp32-cl", 2.0, 130.0, True))]}))
+    assert select.best_engine("cpu")[0] == "torch-fp32-cl" and measured == ["cpu", "vulkan"]
+    # and only the newest few are kept
+    for n in range(select.KEPT_TABLES + 2):
+        monkeypatch.setattr(select, "_key", lambda device, n=n: f"machine {n}")
+        select.best_engine("cpu")
+    assert len(json.loads((tmp_path / "engine.json").read_text())["tables"]) == select.KEPT_TABLES

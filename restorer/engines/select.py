@@ -4,7 +4,9 @@ Each candidate runs Real-ESRGAN x4plus on a 64x64 photo-like input (twice,
 after a warm-up); its output is compared with torch fp32's. The fastest one
 within TOLERANCE_DB is chosen, and the table is kept in the user's cache
 (`engine.json`) under a key made of the CPU model, the devices and the
-library versions, so a new machine, GPU or library measures again.
+library versions, so a new machine, GPU or library measures again; the
+tables of the last few keys are kept side by side, so moving between the
+CPU and `--device vulkan` does not.
 A candidate that fails to load is recorded with its reason and skipped:
 torch fp32 always works.
 """
@@ -267,24 +269,47 @@ def best_engine(device: str = "cpu", *, remeasure: bool = False) -> tuple[str, l
         return forced, []
     path = _cache_file()
     key = _key(device)
-    if not remeasure:
+    tables = _read_tables(path)
+    if not remeasure and key in tables:
+        cached = tables[key]
         try:
-            cached = json.loads(path.read_text())
-            if cached.get("key") == key:
-                return cached["engine"], [Measurement(**m) for m in cached["measurements"]]
-        except (OSError, ValueError, KeyError, TypeError):
+            return cached["engine"], [Measurement(**m) for m in cached["measurements"]]
+        except (KeyError, TypeError):
             pass
     results = measure(device)
     choice = choose(results)
+    # Each key keeps its own table (the CPU with `--device vulkan` and without, a simulated ISA): moving
+    # between them does not measure again. The most recent KEPT_TABLES stay.
+    tables.pop(key, None)
+    tables[key] = {"engine": choice, "measurements": [asdict(m) for m in results]}
+    kept = dict(list(tables.items())[-KEPT_TABLES:])
     try:
         from restorer.imaging import write_text_atomically
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(path, json.dumps({"key": key, "engine": choice,
-                                                "measurements": [asdict(m) for m in results]}, indent=1))
+        write_text_atomically(path, json.dumps({"tables": kept}, indent=1))
     except OSError:
         pass  # a read-only cache only costs a new measurement next time
     return choice, results
+
+
+KEPT_TABLES = 4
+
+
+def _read_tables(path: Path) -> dict:
+    """{key: {"engine", "measurements"}} from the cache file, oldest first; {} when it is missing or damaged.
+    A file from before several tables were kept ({"key", "engine", "measurements"}) is read as one."""
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(cached, dict):
+        return {}
+    if "tables" in cached and isinstance(cached["tables"], dict):
+        return {k: v for k, v in cached["tables"].items() if isinstance(v, dict)}
+    if "key" in cached:
+        return {cached["key"]: {"engine": cached.get("engine"), "measurements": cached.get("measurements", [])}}
+    return {}
 
 
 def choose(results: list[Measurement]) -> str:

@@ -3,13 +3,14 @@
 A photo reproduced in a book, magazine or newspaper is made of ink dots on a regular lattice.
 Scanned, the lattice shows as a fine grid; denoisers read it as texture, super resolution
 sharpens it into a pattern of its own, and a zoomed-out view shows it as moiré. Its
-signature is unmistakable in the spectrum: a few sharp, isolated peaks, the same in every part
-of the print, where a photo's own spectrum falls smoothly with frequency.
+signature is unmistakable in the spectrum: sharp, isolated peaks on a square lattice, the same
+in every toned part of the print, where a photo's own spectrum falls smoothly with frequency.
 
 `find_screen` looks for them on windows spread over the whole scan (at its own resolution:
 a screen lives at the scan's pixel scale); `descreen` removes everything from just below the
-screen's frequency up, which is where the dots and their modulation live. A halftone cannot
-carry detail finer than its own lattice, so nothing of the photo is lost that the print had.
+screen's frequency up, which is where the dots and their modulation live, and the colour to
+half that. A halftone cannot carry detail finer than its own lattice, so nothing of the photo
+is lost that the print had.
 
 Image contract: `find_screen` takes float32 (H, W, 3) or (H, W) in [0, 1]; `descreen` takes
 float32 (H, W, C) in [0, 1] and returns the same shape, dtype and range.
