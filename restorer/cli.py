@@ -119,10 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     from restorer.evaluation.cli import add_eval_parser
 
     add_eval_parser(sub)
-    detect = sub.add_parser("detect", help="find faces and scratches; the last line is one JSON object")
+    detect = sub.add_parser("detect", help="find faces, scratches and halftone screens; the last line is one JSON "
+                                           "object")
     detect.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
-    detect.add_argument("--faces", action="store_true", help="find faces (both when neither is given)")
+    detect.add_argument("--faces", action="store_true", help="find faces (all three when none is given)")
     detect.add_argument("--scratches", action="store_true", help="propose a scratch mask")
+    detect.add_argument("--screens", action="store_true", help="find a printed photo's halftone screen")
     detect.add_argument("--mask-dir", type=Path, help="write each scratch proposal there as NAME_scratches.png")
     detect.add_argument("--json", action="store_true", help="print only the JSON object")
 
@@ -289,20 +291,22 @@ def command_detect(args: argparse.Namespace) -> int:
     from restorer.batch.report import EXIT_NONE_SUCCEEDED, EXIT_OK, EXIT_SOME_FAILED
     from restorer.detection import detect_photo
 
-    faces, scratches = (args.faces, args.scratches) if (args.faces or args.scratches) else (True, True)
+    asked = (args.faces, args.scratches, args.screens)
+    faces, scratches, screens = asked if any(asked) else (True, True, True)
     rows, failures = [], 0
     for path in args.photos:
         try:
-            row = detect_photo(path, faces=faces, scratches=scratches, mask_dir=args.mask_dir)
+            row = detect_photo(path, faces=faces, scratches=scratches, screens=screens, mask_dir=args.mask_dir)
         except RestorerError as exc:
             failures += 1
             print(f"restorer: {exc}", file=sys.stderr)
-            rows.append({"path": str(path), "faces": [], "scratch_fraction": None, "error": str(exc)})
+            rows.append({"path": str(path), "faces": [], "scratch_fraction": None, "screen": None, "error": str(exc)})
             continue
         rows.append(row)
         if not args.json:
             scratch = "" if row["scratch_fraction"] is None else f", {row['scratch_fraction'] * 100:.2f} % scratches"
-            print(f"{path}: {len(row['faces'])} face(s){scratch}")
+            screen = "" if row["screen"] is None else f", a halftone screen of {row['screen']['period']:.1f} px"
+            print(f"{path}: {len(row['faces'])} face(s){scratch}{screen}")
     print(json.dumps({"photos": rows}))
     if failures == 0:
         return EXIT_OK

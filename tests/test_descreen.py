@@ -207,3 +207,17 @@ def test_a_coarse_newspaper_screen_on_a_large_scan_is_found_at_half_resolution()
     assert screen is not None and abs(screen.period - 30.0) < 1.5
     out = descreen(scan, screen)
     assert peak_power(out, 30.0, 45.0) < 1e-3 * peak_power(scan, 30.0, 45.0)
+
+
+def test_detect_reports_a_printed_photos_screen(tmp_path, capsys):
+    import json
+
+    from restorer.cli import main
+
+    printed, plain = tmp_path / "printed.png", tmp_path / "plain.png"
+    Image.fromarray((halftone(natural_grey(seed=15), 6.0, 45.0) * 255 + 0.5).astype(np.uint8)).save(printed)
+    Image.fromarray((natural_grey(seed=15) * 255 + 0.5).astype(np.uint8)).save(plain)
+    assert main(["detect", str(printed), str(plain), "--screens", "--json"]) == 0
+    first, second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["photos"]
+    assert abs(first["screen"]["period"] - 6.0) < 0.3 and second["screen"] is None
+    assert first["faces"] == [] and first["scratch_fraction"] is None  # only what was asked for

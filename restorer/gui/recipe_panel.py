@@ -22,7 +22,8 @@ from restorer.recipe import Recipe
 
 _TITLES = {"artifacts": "1  Remove JPEG artifacts and noise", "inpaint": "2  Fill scratches and tears",
            "colorize": "3  Colour", "upscale": "4  Enlarge (super resolution)"}
-_TIPS = {"artifacts": "Removes JPEG blocks and ringing, film grain and sensor noise.",
+_TIPS = {"artifacts": "Removes JPEG blocks and ringing, film grain and sensor noise, and the dots of a photo "
+                      "printed in a book or newspaper.",
          "inpaint": "Fills what you paint with the Brush (or what Detect scratches proposes).",
          "colorize": "Colours black-and-white and sepia photos; revives the colour of faded prints.",
          "upscale": "Enlarges the photo with a neural network, from faithful to sharp."}
