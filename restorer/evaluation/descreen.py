@@ -8,8 +8,8 @@ scanned (area sampling, optical blur, noise), optionally saved as a JPEG. Scores
 - PSNR against the grey photo, over all scans and over those whose screen was found: of the
   scan as it is, of `descreen` with the screen found, of the whole artifacts stage as the app
   runs it (descreen, then `auto` ArtifactNet), and of a Gaussian blur given the true period
-  (sigma 0.4 period, the best of 0.3/0.35/0.4/0.45 on half of Kodak24): a baseline that knows
-  what the detector has to find.
+  (sigma 0.4 period: 0.3 / 0.35 / 0.4 / 0.45 scored 21.70 / 23.11 / 23.57 / 23.59 dB on half of
+  Kodak24, where Descreen scored 23.55): a baseline that knows what the detector has to find.
 """
 
 from __future__ import annotations
