@@ -232,3 +232,22 @@ def test_inpaint_model_padding_never_shows_the_damage_as_context():
     rgb[mask] = 1.0  # bright damage, down to the last row
     out = inpaint.inpaint_model(rgb, mask, brightest_known, Runtime("cpu", None))
     assert np.allclose(out[mask], 0.2)
+
+
+def test_revival_spares_a_warm_healthy_photo_and_brings_a_faded_one_back():
+    from restorer.colorspace import rgb_to_lab
+    from restorer.evaluation.revive import fade
+
+    rng = np.random.default_rng(5)
+    # A warm portrait-like photo: full tonal range in every channel (a white highlight, black shadows)
+    # and warm midtones, as skin and wood are.
+    y, x = np.mgrid[0:96, 0:96].astype(np.float32) / 95
+    tone = np.clip(0.15 + 0.7 * x + 0.1 * np.sin(7 * y), 0, 1)
+    warm = np.stack([tone ** 0.8, tone ** 1.1, tone ** 1.4], axis=2).astype(np.float32)
+    warm[:4, :4], warm[-4:, -4:] = 1.0, 0.0
+    revived = colorize.revive_faded(warm, 1.0)
+    hue_shift = np.abs(rgb_to_lab(revived)[..., 1:].mean(axis=(0, 1)) - rgb_to_lab(warm)[..., 1:].mean(axis=(0, 1)))
+    assert hue_shift.max() < 3.0  # grey-world pulled a* and b* of such a photo towards grey: green skin
+    faded = fade(warm, rng)
+    error = lambda a: float(np.mean((a - warm) ** 2))  # noqa: E731
+    assert error(colorize.revive_faded(faded, 1.0)) < 0.6 * error(faded)

@@ -65,6 +65,10 @@ def add_eval_parser(sub) -> None:
                        help="the recipe's face strength for 'on' (default: the recipe's own, 0.7)")
     faces.add_argument("--json", action="store_true")
 
+    rev = tasks.add_parser("revive", help="colour prints faded in simulation: revived, and healthy photos spared")
+    rev.add_argument("--data", type=Path, required=True)
+    rev.add_argument("--json", action="store_true")
+
     desc = tasks.add_parser("descreen", help="halftone prints simulated from clean photos: found and descreened")
     desc.add_argument("--data", type=Path, required=True)
     desc.add_argument("--jpeg", type=int, help="save each simulated scan as a JPEG of this quality first")
@@ -160,6 +164,16 @@ def command_eval(args: argparse.Namespace) -> int:
             if result.get(f"{method}_psnr") is not None:
                 print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}"
                       f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}")
+        _print_json(args, result)
+        return 0
+    if args.task == "revive":
+        from restorer.evaluation.revive import evaluate_revive
+
+        result = evaluate_revive(args.data)
+        print(f"{Path(args.data).name}, {result['images']} photos (PSNR RGB against the photo as it was): faded "
+              f"{result['faded_psnr']:.2f}, revived {result['revived_psnr']:.2f}; a healthy photo after revival "
+              f"{result['healthy_revived_psnr']:.2f} (worst {result['healthy_revived_psnr_worst']:.2f}; higher is "
+              "less harm)")
         _print_json(args, result)
         return 0
     if args.task == "descreen":
