@@ -221,3 +221,29 @@ def test_detect_reports_a_printed_photos_screen(tmp_path, capsys):
     first, second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["photos"]
     assert abs(first["screen"]["period"] - 6.0) < 0.3 and second["screen"] is None
     assert first["faces"] == [] and first["scratch_fraction"] is None  # only what was asked for
+
+
+def test_the_descreen_and_revive_evaluations_score_what_they_say(tmp_path):
+    from restorer.evaluation.descreen import evaluate_descreen
+    from restorer.evaluation.revive import evaluate_revive
+
+    for seed in (16, 17):
+        grey = natural_grey(256, seed=seed)
+        colour = np.stack([grey, np.roll(grey, 40, axis=1), grey[::-1]], axis=2)
+        Image.fromarray((colour * 255 + 0.5).astype(np.uint8)).save(tmp_path / f"photo{seed}.png")
+    result = evaluate_descreen(tmp_path, stage=False)
+    assert result["images"] == 2 and result["false_alarm_rate"] == 0.0
+    assert result["detection_rate"] > 0 and result["period_error_median"] < 0.05
+    assert result["descreen_psnr_found"] > result["scan_psnr_found"] + 8
+    from restorer.evaluation.metrics import psnr
+    from restorer.evaluation.revive import fade
+    from restorer.stages.colorize import revive_faded
+
+    revived = evaluate_revive(tmp_path, seed=3)
+    first = np.asarray(Image.open(tmp_path / "photo16.png"), np.float32) / 255
+    faded = fade(first, np.random.default_rng(3))  # the first photo gets the seed's first draw
+    row = revived["per_image"][0]
+    assert row["image"] == "photo16.png"
+    assert row["faded_psnr"] == pytest.approx(psnr(faded, first, peak=1.0))
+    assert row["revived_psnr"] == pytest.approx(psnr(revive_faded(faded, 1.0), first, peak=1.0))
+    assert row["healthy_revived_psnr"] == pytest.approx(psnr(revive_faded(first, 1.0), first, peak=1.0))
