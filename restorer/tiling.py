@@ -31,12 +31,17 @@ def tile_grid(length: int, tile: int, context: int = 0) -> list[int]:
     pass; in area, 1.64 times).
     """
     length = max(length, 1)
-    widest = tile + 2 * context
-    count = 1
-    while True:
+
+    def fits(count: int) -> bool:
         core = -(-length // count)  # the longest core when `count` cores share the length
-        if count == 1 and length <= widest or count == 2 and core + context <= widest or count > 2 and core <= tile:
-            break
+        if count == 1:
+            return length <= tile + 2 * context
+        if count == 2:  # two edge windows: context on one side only
+            return core + context <= tile + 2 * context
+        return core <= tile  # middle windows carry context on both sides
+
+    count = 1
+    while not fits(count):
         count += 1
     return [length * i // count for i in range(count)]
 
