@@ -75,7 +75,7 @@ class ColorizeSettings:
     """Colour.
 
     `engine`: "auto" colorizes black-and-white and sepia photos with ColorNet and
-    revives faded colour photos (white balance, levels, saturation); "revive" only
+    revives faded colour photos (levels, saturation); "revive" only
     revives; "model" colorizes from lightness even if the photo has colour.
     `hints`: the user's colour clicks, each (x, y, r, g, b) with x, y in 0..1 of the
     photo's width/height and r, g, b in 0..1. `saturation` multiplies chroma;

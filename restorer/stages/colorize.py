@@ -6,9 +6,10 @@ resolution of 256 px on the short side, steered by the user's hints; the
 chroma is upsampled and recombined with the photo's own full-resolution
 lightness, so grain and detail stay exactly as scanned.
 
-Colour photos get the classic revival (the baseline): robust per-channel
-levels (clip 0.5 % at each end, gain capped so noise is not amplified), a
-partial grey-world white balance, then saturation in a luma/chroma split.
+Colour photos get the classic revival (the baseline): robust levels (clip
+0.5 % at each end, each channel following its own points halfway from the
+shared ones, gain capped so noise is not amplified), then saturation in a
+luma/chroma split (see revive_faded).
 """
 
 from __future__ import annotations
