@@ -14,7 +14,6 @@ scanned (area sampling, optical blur, noise), optionally saved as a JPEG. Scores
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import cv2
@@ -25,13 +24,10 @@ ANGLES = (45.0, 45.0, 15.0, 75.0, 0.0, 30.0)  # black ink is screened at 45° mo
 
 
 def _as_jpeg(gray: np.ndarray, quality: int) -> np.ndarray:
-    from PIL import Image
+    from restorer.training.degradations import jpeg_roundtrip
 
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(gray, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as decoded:
-        return np.asarray(decoded, np.float32) / 255.0
+    decoded = jpeg_roundtrip((np.clip(gray, 0, 1) * 255 + 0.5).astype(np.uint8), quality)
+    return decoded[..., 0].astype(np.float32) / 255.0
 
 
 def evaluate_descreen(folder: Path, *, jpeg: int | None = None, stage: bool = True) -> dict:

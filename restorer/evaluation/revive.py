@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+from restorer.colorspace import luma
 
 
 def fade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A faded print of float32 RGB in [0, 1] (see the module's docstring)."""
     low, high, gamma = rng.uniform(0.04, 0.22, 3), rng.uniform(0.78, 1.0, 3), rng.uniform(0.8, 1.25, 3)
     toned = low + (high - low) * np.power(rgb, gamma)
-    luma = (toned @ _LUMA)[..., None]
-    return np.clip(luma + rng.uniform(0.45, 0.85) * (toned - luma), 0.0, 1.0).astype(np.float32)
+    grey = luma(toned)[..., None]
+    return np.clip(grey + rng.uniform(0.45, 0.85) * (toned - grey), 0.0, 1.0).astype(np.float32)
 
 
 def evaluate_revive(folder: Path, seed: int = 7) -> dict:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from restorer.colorspace import LUMA_WEIGHTS, luma
+
 _WINDOW = 256
 MIN_SIDE = 192  # smaller than this, too few windows to tell a screen from chance
 _MAX_WINDOWS_PER_SIDE = 7
@@ -57,31 +59,30 @@ class Screen:
         return f"halftone screen, period {self.period:.1f} px at {self.angle:.0f}°"
 
 
-def _luma(pixels: np.ndarray) -> np.ndarray:
-    if pixels.ndim == 2:
-        return pixels.astype(np.float32)
-    return (pixels[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
+def _grey(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float32) if pixels.ndim == 2 else luma(pixels[..., :3])
 
 
-_TO_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32)
+# BT.601 Y, Cb, Cr without offsets: an exactly invertible linear map.
+_TO_YCBCR = np.stack([LUMA_WEIGHTS, [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]).astype(np.float32)
+_FROM_YCBCR = np.linalg.inv(_TO_YCBCR).astype(np.float32)
 
 
 def to_ycbcr(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 Y, Cb, Cr of float RGB, without offsets (an exactly invertible linear map)."""
     return rgb[..., :3] @ _TO_YCBCR.T
 
 
 def from_ycbcr(ycc: np.ndarray) -> np.ndarray:
-    return ycc @ np.linalg.inv(_TO_YCBCR).T.astype(np.float32)
+    return ycc @ _FROM_YCBCR.T
 
 
-def _window_spectra(planes: list[np.ndarray], lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(power spectra (centred, DC at [n/2, n/2]; summed over `planes`), mean `lightness`) of square windows
-    spread over the image, overlapping by half.
+def _window_spectra(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(power spectra (centred, DC at [n/2, n/2]), mean grey) of square windows spread over `gray`,
+    overlapping by half.
 
     Enough of them that the average is steady: one window's spectrum scatters so much from bin to
     bin that a photo shows a few "peaks" of 12 dB by chance."""
-    h, w = planes[0].shape
+    h, w = gray.shape
     n = _WINDOW if min(h, w) >= 3 * _WINDOW else _WINDOW // 2
     n = min(n, 1 << int(np.log2(min(h, w))))
     hann = np.outer(np.hanning(n), np.hanning(n)).astype(np.float32)
@@ -92,12 +93,10 @@ def _window_spectra(planes: list[np.ndarray], lightness: np.ndarray) -> tuple[np
     spectra, means = [], []
     for y in starts(h):
         for x in starts(w):
-            means.append(float(lightness[y : y + n, x : x + n].mean()))
-            power = np.zeros((n, n), np.float32)
-            for plane in planes:
-                patch = plane[y : y + n, x : x + n]
-                power += (np.abs(np.fft.fft2((patch - patch.mean()) * hann)) ** 2).astype(np.float32)
-            spectra.append(np.fft.fftshift(power))
+            patch = gray[y : y + n, x : x + n]
+            means.append(float(patch.mean()))
+            power = np.abs(np.fft.fft2((patch - patch.mean()) * hann)) ** 2
+            spectra.append(np.fft.fftshift(power).astype(np.float32))
     return np.stack(spectra), np.array(means)
 
 
@@ -128,25 +127,25 @@ def find_screen(pixels: np.ndarray) -> Screen | None:
 
     A large scan is also looked at halved, for screens coarser than LONGEST_PERIOD (a newspaper's
     85 lpi scanned at 2400 dpi is 28 px); the screen is then given at the scan's own scale."""
-    gray = _luma(pixels)
+    gray = _grey(pixels)
     if min(gray.shape) < MIN_SIDE:
         return None
-    screen = _find_in([gray], gray)
+    screen = _find_in(gray)
     # A coarse screen's fundamental lies beyond the band, but its harmonics (periods of a half, a
     # root-two or a root-five of it, all over 8 px here) can make a lattice inside it. A fine screen
     # is not looked at halved, where its dots would fold into false coarse peaks.
     if min(gray.shape) >= 4 * MIN_SIDE and (screen is None or screen.period >= 8.0):
         half = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        coarse = _find_in([half], half)
+        coarse = _find_in(half)
         if coarse is not None and 2 * coarse.period >= LONGEST_PERIOD and (
                 screen is None or 2 * coarse.period > 1.3 * screen.period):
             screen = replace(coarse, period=2 * coarse.period, peaks=tuple((y / 2, x / 2) for y, x in coarse.peaks))
     return screen
 
 
-def _find_in(planes: list[np.ndarray], lightness: np.ndarray) -> Screen | None:
-    """The screen in `planes` (their power pooled), judged on windows of `lightness`."""
-    spectra, means = _window_spectra(planes, lightness)
+def _find_in(gray: np.ndarray) -> Screen | None:
+    """The screen in grey `gray` at its own scale, or None."""
+    spectra, means = _window_spectra(gray)
     n = spectra.shape[-1]
     per_window = np.stack([_peak_contrast(s) for s in spectra])
     average = spectra.mean(axis=0)
@@ -159,7 +158,7 @@ def _find_in(planes: list[np.ndarray], lightness: np.ndarray) -> Screen | None:
     # The window sizes are multiples of 8, so those peaks fall exactly on bins, left out where the
     # scan shows blocks (a screen of exactly 8 px at 0°, or 5.66 at 45°, is then missed).
     on_jpeg_grid = (np.abs(fx * 8 - np.round(fx * 8)) * n < 4) & (np.abs(fy * 8 - np.round(fy * 8)) * n < 4)
-    if not _blocky(lightness):
+    if not _blocky(gray):
         on_jpeg_grid[:] = False
     # Paper white and solid ink carry no dots; everywhere else a print's screen shows.
     toned = (means > TONED[0]) & (means < TONED[1])
