@@ -33,7 +33,7 @@ def detect_photo(path: Path, *, faces: bool, scratches: bool, screens: bool = Fa
     if scratches:
         from restorer.stages.scratches import detect_scratches
 
-        mask = detect_scratches(pixels)
+        mask = detect_scratches(pixels, unattended=True)  # what `run --detect-scratches` would fill
         row["scratch_fraction"] = round(float(mask.mean()), 6)
         if mask_dir is not None:
             from restorer.batch.task import _write_mask

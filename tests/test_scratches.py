@@ -138,11 +138,12 @@ def test_eval_damage_scores_a_candidate_weights_file_against_painted_labels(tmp_
     from restorer.evaluation.damage import evaluate_damage
     from restorer.models.archs.scratchnet import ScratchNet
 
-    photo = np.full((64, 64, 3), 120, np.uint8)
+    # A strip, so that marking every pixel is a long mark, not a compact blob (drop_compact_blobs).
+    photo = np.full((16, 256, 3), 120, np.uint8)
     cv2.imwrite(str(tmp_path / "print.png"), photo)
-    label = np.zeros((64, 64), np.uint8)
-    label[10:12, 5:60] = 255  # the scratch
-    label[40:, :] = 128  # not labelled: left out of the scores
+    label = np.zeros((16, 256), np.uint8)
+    label[6:8, 5:60] = 255  # the scratch
+    label[:, 128:] = 128  # not labelled: left out of the scores
     cv2.imwrite(str(tmp_path / "print_mask.png"), label)
     (tmp_path / "labels.json").write_text(json.dumps({"masks": {"print.png": "print_mask.png"}}))
     results = {}
@@ -154,7 +155,7 @@ def test_eval_damage_scores_a_candidate_weights_file_against_painted_labels(tmp_
             net.out.bias.fill_(bias)
         save_file({k: v.half() for k, v in net.state_dict().items()}, str(tmp_path / f"{name}.safetensors"))
         results[name] = evaluate_damage(tmp_path, tmp_path / "labels.json", weights=tmp_path / f"{name}.safetensors")
-    damaged, labelled = 2 * 55, 40 * 64
+    damaged, labelled = 2 * 55, 16 * 128
     assert results["everything"]["recall"] == 1.0
     assert results["everything"]["precision"] == pytest.approx(damaged / labelled)
     assert results["nothing"]["recall"] == 0.0 and results["nothing"]["precision"] is None
@@ -171,6 +172,55 @@ def test_marks_along_the_print_edge_are_dropped_but_a_torn_corner_stays():
     assert not kept[196:199].any()
     assert kept[100, 50:250].all()
     assert kept[:40, 260:].sum() == found[:40, 260:].sum()
+
+
+def test_a_compact_thick_mark_is_dropped_but_lines_specks_and_long_tears_stay():
+    """ScratchNet's round blobs on pale objects (anemone tips, a white shirt) must not reach the fill."""
+    import cv2
+
+    from restorer.stages.scratches import drop_compact_blobs
+
+    found = np.zeros((400, 400), bool)
+    blob = cv2.circle(np.zeros((400, 400), np.uint8), (100, 100), 12, 1, -1) > 0  # 25 px wide, round
+    found |= blob
+    found[300, 20:380] = True  # a thin scratch
+    found[200:203, 200:203] = True  # a dust speck
+    found[240:256, 20:380] = True  # a tear 16 px wide and 360 long
+    kept = drop_compact_blobs(found)
+    assert not kept[blob].any()
+    assert kept[300, 20:380].all() and kept[200:203, 200:203].all() and kept[240:256, 20:380].all()
+
+
+def test_the_compact_mark_limit_grows_with_the_photo():
+    """A 25-px round mark is an object in a 400-px photo, but can be a dust clump in a 2000-px scan."""
+    import cv2
+
+    from restorer.stages.scratches import drop_compact_blobs
+
+    big = cv2.circle(np.zeros((2000, 2000), np.uint8), (500, 500), 12, 1, -1) > 0
+    assert drop_compact_blobs(big).sum() == big.sum()
+    assert not drop_compact_blobs(np.zeros((10, 10), bool)).any()
+
+
+def test_only_an_unattended_fill_leaves_out_compact_marks(tmp_path):
+    """The window proposes a round 25-px mark for the user to judge; a batch run (inpaint.detect, nobody
+    reviewing) neither fills it nor reports it, but still fills the thin scratch beside it."""
+    import cv2
+
+    from restorer.models.precision import Runtime
+    from restorer.stages import scratches
+
+    rgb = np.full((300, 300, 3), 0.4, np.float32)
+    cv2.circle(rgb, (100, 100), 12, (0.9, 0.9, 0.9), -1)
+    rgb[200, 30:270] = 0.9
+
+    def bright_is_damage(image):
+        return (image[:, :1] - 0.6) * 10
+
+    window = scratches.detect_scratches_model(rgb, bright_is_damage, Runtime("cpu", None), grow=0)
+    batch = scratches.detect_scratches_model(rgb, bright_is_damage, Runtime("cpu", None), grow=0, unattended=True)
+    assert window[100, 100] and not batch[100, 100]
+    assert window[200, 30:270].all() and batch[200, 30:270].all()
 
 
 def test_a_dust_speck_near_the_edge_is_kept():

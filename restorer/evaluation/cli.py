@@ -83,6 +83,8 @@ def add_eval_parser(sub) -> None:
     damage.add_argument("--sensitivity", type=float, default=1.0)
     damage.add_argument("--weights", type=Path, help="score this ScratchNet file instead of the bundled one")
     damage.add_argument("--grow", type=int, help="grow the proposal by this many pixels (default: as the app does)")
+    damage.add_argument("--unattended", action="store_true",
+                        help="score the mask a batch run fills (run --detect-scratches), not the window's proposal")
     damage.add_argument("--json", action="store_true")
 
 
@@ -198,11 +200,11 @@ def command_eval(args: argparse.Namespace) -> int:
         from restorer.evaluation.damage import evaluate_damage
 
         result = evaluate_damage(args.data, args.labels, tuple(args.clean), args.sensitivity, args.weights,
-                                 args.grow)
+                                 args.grow, args.unattended)
         for row in result["per_image"]:
             print(f"  {Path(row['image']).name:<40} precision {row['precision'] or 0:.3f}  recall "
                   f"{row['recall'] or 0:.3f}  IoU {row['iou'] or 0:.3f}  marked {row['marked_fraction'] * 100:.2f} %")
-        print(f"{result['prints']} labelled prints: precision {result['precision'] or 0:.3f}, recall "
+        print(f"{result['prints']} labelled prints ({result['proposal']} proposal): precision {result['precision'] or 0:.3f}, recall "
               f"{result['recall'] or 0:.3f}, IoU {result['iou'] or 0:.3f}")
         for key, value in result.items():
             if key.startswith("clean_") and key.endswith("_marked"):

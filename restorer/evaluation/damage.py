@@ -1,7 +1,7 @@
 """`restorer eval damage`: Detect scratches against damage hand-labelled on real prints, and on clean photos.
 
 On each labelled print the detector's proposal (exactly as Detect Scratches
-makes it in the window) is scored against the mask (resources/labels/
+makes it in the window, or with `--unattended` as a batch run fills it) is scored against the mask (resources/labels/
 old_photos_damage.json): precision, recall and IoU over the pixels, pooled over
 the prints, pixels marked "not labelled" left out. On clean photos (Kodak24,
 say) every marked pixel is a false alarm: the share of the area marked.
@@ -29,9 +29,10 @@ def _ratios(tp: int, fp: int, fn: int) -> dict:
             "iou": tp / (tp + fp + fn) if tp + fp + fn else None}
 
 
-def candidate_detector(weights: Path | None, grow: int | None = None):
+def candidate_detector(weights: Path | None, grow: int | None = None, unattended: bool = False):
     """detect(rgb, sensitivity=...) for a ScratchNet weights file (a training candidate; None: the bundled
-    one), its proposal grown by `grow` px (None: as the app grows it), exactly as the app runs it."""
+    one), its proposal grown by `grow` px (None: as the app grows it), exactly as the app runs it: as the
+    window proposes it, or `unattended`, as a batch run fills it."""
     from restorer.models.archs import scratchnet
     from restorer.models.manager import network_from_file, shared_manager
     from restorer.models.precision import choose_runtime
@@ -43,18 +44,19 @@ def candidate_detector(weights: Path | None, grow: int | None = None):
         runtime = choose_runtime()
         net = network_from_file(scratchnet, weights, runtime, channels_last=True)
     grow = PROPOSAL_GROWTH if grow is None else grow
-    return lambda rgb, sensitivity=1.0: detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity, grow=grow)
+    return lambda rgb, sensitivity=1.0: detect_scratches_model(rgb, net, runtime, sensitivity=sensitivity, grow=grow,
+                                                               unattended=unattended)
 
 
 def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sensitivity: float = 1.0,
-                    weights: Path | None = None, grow: int | None = None) -> dict:
+                    weights: Path | None = None, grow: int | None = None, unattended: bool = False) -> dict:
     from restorer.evaluation.datasets import eval_images
     from restorer.imaging import read_photo
     from restorer.stages.scratches import PROPOSAL_GROWTH
 
     grow = PROPOSAL_GROWTH if grow is None else grow
     # Never the classic fallback: a missing network must fail the evaluation, not be scored in its place.
-    detect = candidate_detector(weights, grow)
+    detect = candidate_detector(weights, grow, unattended)
 
     doc = json.loads(Path(labels).read_text(encoding="utf-8"))
     totals = {"tp": 0, "fp": 0, "fn": 0}
@@ -67,7 +69,8 @@ def evaluate_damage(data: Path, labels: Path, clean: tuple[Path, ...] = (), sens
             totals[key] += counts[key]
         rows.append({"image": relative, **counts, **_ratios(**counts),
                      "marked_fraction": float(proposal.mean())})
-    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity, "grow": grow, **_ratios(**totals),
+    result = {"task": "damage", "prints": len(rows), "sensitivity": sensitivity, "grow": grow,
+              "proposal": "unattended" if unattended else "window", **_ratios(**totals),
               "per_image": rows}
     for folder in clean:
         fractions = [float(detect(image.astype(np.float32) / 255.0, sensitivity=sensitivity).mean())

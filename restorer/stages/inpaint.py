@@ -196,7 +196,7 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
     if settings.detect:
         from restorer.stages.scratches import detect_scratches
 
-        proposal = detect_scratches(src, models=context.model_manager())
+        proposal = detect_scratches(src, models=context.model_manager(), unattended=True)  # nobody reviews it
         context.use_model("restorer-scratches")
         detected = f"; detected {proposal.mean() * 100:.2f} % as damage"
         mask = proposal if mask is None else (mask | proposal)
