@@ -247,3 +247,8 @@ def test_the_descreen_and_revive_evaluations_score_what_they_say(tmp_path):
     assert row["faded_psnr"] == pytest.approx(psnr(faded, first, peak=1.0))
     assert row["revived_psnr"] == pytest.approx(psnr(revive_faded(faded, 1.0), first, peak=1.0))
     assert row["healthy_revived_psnr"] == pytest.approx(psnr(revive_faded(first, 1.0), first, peak=1.0))
+    from restorer.stages.colorize import fade_evidence
+
+    assert row["faded_evidence"] == fade_evidence(faded) and row["healthy_evidence"] == fade_evidence(first)
+    spared = [r["healthy_evidence"] == 0 for r in revived["per_image"]]
+    assert revived["auto_healthy_unchanged_share"] == pytest.approx(np.mean(spared))

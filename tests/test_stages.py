@@ -135,7 +135,8 @@ def test_a_faded_colour_print_with_a_yellow_cast_is_not_black_and_white():
     faded = read_photo(resources_dir() / "examples" / "astronaut_faded.jpg").pixels
     assert not colorize.is_black_and_white(faded)
     result, note = drain(colorize.run(Photo(faded), ColorizeSettings(), StageContext()))
-    assert note == "faded colour revived"
+    assert note.startswith("faded colour revived")
+    assert not np.array_equal(result.pixels, faded)
 
 
 def test_hints_are_validated_and_survive_json():
@@ -251,3 +252,34 @@ def test_revival_spares_a_warm_healthy_photo_and_brings_a_faded_one_back():
     faded = fade(warm, rng)
     error = lambda a: float(np.mean((a - warm) ** 2))  # noqa: E731
     assert error(colorize.revive_faded(faded, 1.0)) < 0.6 * error(faded)
+
+
+def _healthy_and_faded():
+    from restorer.evaluation.revive import fade
+
+    y, x = np.mgrid[0:96, 0:96].astype(np.float32) / 95
+    tone = np.clip(0.1 + 0.8 * x + 0.1 * np.sin(7 * y), 0, 1)
+    healthy = np.stack([tone ** 0.8, tone, tone ** 1.3], axis=2).astype(np.float32)
+    healthy[:32] = healthy[:32, :, [2, 1, 0]]  # a blue band and a green one: a colour photo, not a toned print
+    healthy[32:64] = healthy[32:64, :, [1, 0, 2]] * np.float32([0.7, 1.0, 0.7])
+    healthy[-12:, -12:] = 0.0  # a black area, as shadows, hair or a dark coat give most photos
+    return healthy, fade(healthy, np.random.default_rng(1))
+
+
+def test_fade_evidence_tells_a_veiled_print_from_a_photo_with_true_blacks():
+    healthy, faded = _healthy_and_faded()
+    assert colorize.fade_evidence(healthy) == 0.0
+    assert colorize.fade_evidence(faded) == 1.0
+    grainy = np.clip(faded + np.random.default_rng(2).normal(0, 0.025, faded.shape[:2])[..., None], 0, 1)
+    assert colorize.fade_evidence(grainy.astype(np.float32)) == 1.0  # grain must not hide the veil
+
+
+def test_auto_colour_leaves_a_healthy_photo_exactly_as_it_was_and_revive_still_revives_it():
+    healthy, faded = _healthy_and_faded()
+    result, note = drain(colorize.run(Photo(healthy), ColorizeSettings(), StageContext()))
+    assert np.array_equal(result.pixels, healthy) and "left unchanged" in note
+    forced, note = drain(colorize.run(Photo(healthy), ColorizeSettings(engine="revive"), StageContext()))
+    assert not np.array_equal(forced.pixels, healthy) and note == "faded colour revived"
+    revived, note = drain(colorize.run(Photo(faded), ColorizeSettings(), StageContext()))
+    assert note == "faded colour revived"
+    assert np.mean((revived.pixels - healthy) ** 2) < 0.6 * np.mean((faded - healthy) ** 2)

@@ -176,6 +176,10 @@ def command_eval(args: argparse.Namespace) -> int:
               f"{result['faded_psnr']:.2f}, revived {result['revived_psnr']:.2f}; a healthy photo after revival "
               f"{result['healthy_revived_psnr']:.2f} (worst {result['healthy_revived_psnr_worst']:.2f}; higher is "
               "less harm)")
+        changed = result["healthy_auto_changed_psnr"]
+        print(f"  auto (revives in proportion to the veil): faded {result['auto_revived_psnr']:.2f} "
+              f"({result['auto_faded_revived_share']:.0%} revived); healthy photos left unchanged "
+              f"{result['auto_healthy_unchanged_share']:.0%}" + (f", the others {changed:.2f}" if changed else ""))
         _print_json(args, result)
         return 0
     if args.task == "descreen":

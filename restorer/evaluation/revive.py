@@ -8,6 +8,9 @@ lowered (0.78-1.0) and its tone curve bent (gamma 0.8-1.25), then the chroma sca
   colour photo);
 - the healthy photo after revival: a revival that changes a photo that was never faded is
   doing harm, so this should stay high.
+Both as "revive" runs it (always) and as "auto" runs it (in proportion to how faded the photo
+looks, restorer.stages.colorize.fade_evidence): for auto, the share of faded photos it revived
+and of healthy photos it left exactly as they were.
 """
 
 from __future__ import annotations
@@ -30,20 +33,29 @@ def fade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def evaluate_revive(folder: Path, seed: int = 7) -> dict:
     from restorer.evaluation.datasets import eval_images
     from restorer.evaluation.metrics import psnr
-    from restorer.stages.colorize import revive_faded
+    from restorer.stages.colorize import auto_revive, revive_faded
 
     rng = np.random.default_rng(seed)
     rows = []
     for name, image in eval_images(folder):
         photo = image.astype(np.float32) / 255.0
         faded = fade(photo, rng)
+        auto_faded, faded_evidence = auto_revive(faded, 1.0)
+        auto_healthy, healthy_evidence = auto_revive(photo, 1.0)
         rows.append({"image": name, "faded_psnr": psnr(faded, photo, peak=1.0),
                      "revived_psnr": psnr(revive_faded(faded, 1.0), photo, peak=1.0),
-                     "healthy_revived_psnr": psnr(revive_faded(photo, 1.0), photo, peak=1.0)})
+                     "healthy_revived_psnr": psnr(revive_faded(photo, 1.0), photo, peak=1.0),
+                     "auto_revived_psnr": psnr(auto_faded, photo, peak=1.0), "faded_evidence": faded_evidence,
+                     "healthy_auto_psnr": psnr(auto_healthy, photo, peak=1.0), "healthy_evidence": healthy_evidence})
     finite = lambda key: [min(r[key], 99.0) for r in rows]  # noqa: E731  (an unchanged photo scores inf)
     summary = {"task": "revive", "data": str(folder), "images": len(rows)}
-    for key in ("faded_psnr", "revived_psnr", "healthy_revived_psnr"):
+    for key in ("faded_psnr", "revived_psnr", "healthy_revived_psnr", "auto_revived_psnr"):
         summary[key] = float(np.mean(finite(key)))
     summary["healthy_revived_psnr_worst"] = float(np.min(finite("healthy_revived_psnr")))
+    summary["auto_faded_revived_share"] = float(np.mean([r["faded_evidence"] > 0 for r in rows]))
+    summary["auto_healthy_unchanged_share"] = float(np.mean([r["healthy_evidence"] == 0 for r in rows]))
+    changed = [r["healthy_auto_psnr"] for r in rows if r["healthy_evidence"] > 0]
+    # PSNR over the healthy photos auto did change (an unchanged one would score infinity).
+    summary["healthy_auto_changed_psnr"] = float(np.mean(changed)) if changed else None
     summary["per_image"] = rows
     return summary
