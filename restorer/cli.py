@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--faces", choices=("on", "off"), help="keep faces faithful when enlarging (default on)")
     run.add_argument("--face-strength", type=float, metavar="S",
                      help="0..1: how much more faithful faces are than the rest (default 0.7)")
+    run.add_argument("--fill-grain", choices=("on", "off"),
+                     help="give filled areas the photo's own grain (default on; a clean photo gets none)")
     run.add_argument("--detect-scratches", action="store_true", help="also fill the scratches and dust the "
                      "detector finds (turns on filling)")
     run.add_argument("--save-mask", action="store_true", help="write the mask that was filled next to each result")
@@ -179,6 +181,8 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_settings("inpaint", detect=True)
         if not args.stages:
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"inpaint"})
+    if args.fill_grain is not None:
+        recipe = recipe.with_settings("inpaint", grain=args.fill_grain == "on")
     if args.lama:
         recipe = recipe.with_settings("inpaint", engine="lama", model_path=str(args.lama))
     elif args.inpaint_engine:

@@ -52,17 +52,22 @@ class InpaintSettings:
     `engine`: "model" (our trained InpaintNet), "telea" or "ns" (OpenCV classics;
     `radius` is their neighbourhood in pixels) or "lama" (a LaMa TorchScript export
     such as big-lama.pt at `model_path`). `detect`: also fill what the scratch
-    detector proposes (ScratchNet), for batches nobody paints masks for.
+    detector proposes (ScratchNet), for batches nobody paints masks for. `grain`: give
+    what is filled the photo's own grain (restorer.grain), so a fill does not read as
+    a smooth smudge on a grainy print; a clean photo gets none.
     """
 
     engine: str = "model"
     radius: int = 5
     model_path: str = ""
     detect: bool = False
+    grain: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.detect, bool):
             raise RecipeError(f"Detecting scratches is true or false, not {self.detect!r}.")
+        if not isinstance(self.grain, bool):
+            raise RecipeError(f"Grain in filled areas is true or false, not {self.grain!r}.")
         _check_choice("inpainting engine", self.engine, ("model", "telea", "ns", "lama"))
         if self.engine == "lama" and not self.model_path:
             raise RecipeError("The LaMa engine needs the path of a TorchScript file such as big-lama.pt.")

@@ -33,6 +33,7 @@ def add_eval_parser(sub) -> None:
     inp.add_argument("--data", type=Path, required=True)
     inp.add_argument("--masks", choices=("scratches", "blobs"), required=True)
     inp.add_argument("--lama", default="", help="also score a LaMa TorchScript file (big-lama.pt)")
+    inp.add_argument("--grain", choices=("on", "off"), default="on", help="fills get the photo's grain (as the app)")
     inp.add_argument("--json", action="store_true")
 
     seams = tasks.add_parser("seams", help="tiled against single-pass x4 on a photo crop: largest differences")
@@ -130,13 +131,16 @@ def command_eval(args: argparse.Namespace) -> int:
     if args.task == "inpaint":
         from restorer.evaluation.inpaint import evaluate_inpaint
 
-        result = evaluate_inpaint(args.data, masks=args.masks, lama=args.lama)
+        result = evaluate_inpaint(args.data, masks=args.masks, lama=args.lama, grain=args.grain == "on")
+        detail = args.masks == "blobs"
         print(f"{Path(args.data).name}, {args.masks} ({result['mask_fraction'] * 100:.1f} % of the area), "
-              f"{result['images']} images (PSNR in mask / whole / SSIM-Y):")
+              f"{result['images']} images, grain {args.grain} (PSNR in mask / whole / SSIM-Y"
+              + (" / detail ratio):" if detail else "):"))
         for engine in ("telea", "ns", "model", "lama"):
             if f"{engine}_psnr" in result:
+                ratio = result[engine + "_detail_ratio"]
                 print(f"  {engine:<6} {result[engine + '_psnr_masked']:6.2f} / {result[engine + '_psnr']:6.2f} / "
-                      f"{result[engine + '_ssim_y']:.4f}")
+                      f"{result[engine + '_ssim_y']:.4f}" + (f" / {ratio:.2f}" if detail and ratio is not None else ""))
         for prefix, label in (("detect", "ScratchNet"), ("classic_detect", "classic")):
             if result.get(f"{prefix}_iou") is not None:
                 print(f"  scratch detection ({label}): precision {result[prefix + '_precision']:.3f}, recall "

@@ -4,7 +4,11 @@ Masks per image (seeded by the image's index, so every engine sees the same):
 - scratches: 3-8 smooth curved strokes 1-6 px wide;
 - blobs: random ellipses until 5-15 % of the area is covered.
 Scores: PSNR inside the mask and over the whole image, SSIM (Y) over the whole
-image, for each engine. For scratches, the damage is also drawn into the photo
+image, for each engine, and for blobs the fine detail inside the fill against the
+photo's there (`detail_ratio`: 1 as much pixel-to-pixel variation as the photo had,
+grain included; a smooth smudge scores far less, and PSNR, which rewards the smudge,
+cannot see the difference). Fills get the photo's grain as the app gives it, unless
+`grain` is False. For scratches, the damage is also drawn into the photo
 (bright or dark, as on prints) and the automatic detector's proposal is
 compared with the true mask: precision, recall and IoU.
 """
@@ -31,8 +35,23 @@ def _scores(result: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
     return {"psnr_masked": psnr(r[mask], t[mask]), "psnr": psnr(r, t), "ssim_y": ssim_y(result, truth)}
 
 
+def detail_ratio(result: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float | None:
+    """Fine detail (robust spread of the luma Laplacian) inside `mask` less a 2-px rim: result over truth."""
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if inner.sum() < 64:
+        return None
+
+    def spread(rgb: np.ndarray) -> float:
+        lap = cv2.Laplacian(np.ascontiguousarray(rgb @ np.float32([0.299, 0.587, 0.114])), cv2.CV_32F)
+        values = lap[inner]
+        return float(np.median(np.abs(values - np.median(values))))
+
+    reference = spread(truth)
+    return spread(result) / reference if reference > 0 else None
+
+
 def evaluate_inpaint(folder: Path, *, masks: str, engines: tuple[str, ...] = ("telea", "ns", "model"),
-                     lama: str = "") -> dict:
+                     lama: str = "", grain: bool = True) -> dict:
     rows = []
     context = StageContext()
     for index, (name, image) in enumerate(eval_images(folder)):
@@ -44,9 +63,10 @@ def evaluate_inpaint(folder: Path, *, masks: str, engines: tuple[str, ...] = ("t
         damaged[mask] = 0.95 if rng.random() < 0.7 else 0.08  # emulsion loss is bright, dirt dark
         row = {"image": name, "mask_fraction": float(mask.mean())}
         for engine in engines + (("lama",) if lama else ()):
-            settings = InpaintSettings(engine=engine, model_path=lama if engine == "lama" else "")
+            settings = InpaintSettings(engine=engine, model_path=lama if engine == "lama" else "", grain=grain)
             result, _ = drain(stage.run(Photo(damaged), settings, context.with_mask(mask)))
             row[engine] = _scores(result.pixels, truth, mask)
+            row[engine]["detail_ratio"] = detail_ratio(result.pixels, truth, mask) if masks == "blobs" else None
         if masks == "scratches":
             for key, engine in (("detect", "model"), ("classic_detect", "classic")):
                 found = detect_scratches(damaged, engine=engine, models=context.model_manager())
@@ -54,11 +74,13 @@ def evaluate_inpaint(folder: Path, *, masks: str, engines: tuple[str, ...] = ("t
                 row[key] = {"precision": hit / max(found.sum(), 1), "recall": hit / max(mask.sum(), 1),
                             "iou": hit / max((found | mask).sum(), 1)}
         rows.append(row)
-    summary: dict = {"task": "inpaint", "data": str(folder), "masks": masks, "images": len(rows),
+    summary: dict = {"task": "inpaint", "data": str(folder), "masks": masks, "images": len(rows), "grain": grain,
                      "mask_fraction": float(np.mean([r["mask_fraction"] for r in rows]))}
     for engine in engines + (("lama",) if lama else ()):
         for key in ("psnr_masked", "psnr", "ssim_y"):
             summary[f"{engine}_{key}"] = float(np.mean([r[engine][key] for r in rows]))
+        ratios = [r[engine]["detail_ratio"] for r in rows if r[engine]["detail_ratio"] is not None]
+        summary[f"{engine}_detail_ratio"] = float(np.median(ratios)) if ratios else None
     if masks == "scratches":
         for prefix in ("detect", "classic_detect"):
             for key in ("precision", "recall", "iou"):

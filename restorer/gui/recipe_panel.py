@@ -159,13 +159,18 @@ class RecipePanel(QWidget):
         self.inpaint_radius.setRange(1, 50)
         self.inpaint_radius.setAccessibleName("Classic filling radius")
         self.inpaint_radius.setToolTip("Neighbourhood the classic methods look at, in pixels")
+        self.inpaint_grain = QCheckBox("Give filled areas the photo's grain")
+        self.inpaint_grain.setToolTip("A fill is smooth; on a grainy print that reads as a smudge. The grain "
+                                      "added is measured on the photo itself, so a clean photo gets none")
         form.addRow("Method", self.inpaint_engine)
         form.addRow("Radius (px)", self.inpaint_radius)
+        form.addRow(self.inpaint_grain)
         hint = QLabel("Paint over the damage with the Brush (or Detect scratches), then Restore.")
         hint.setWordWrap(True)
         form.addRow(hint)
         self.inpaint_engine.currentIndexChanged.connect(self._on_edited)
         self.inpaint_radius.valueChanged.connect(self._on_edited)
+        self.inpaint_grain.toggled.connect(self._on_edited)
 
     def _build_colorize(self) -> None:
         form = QFormLayout(self.groups["colorize"])
@@ -295,6 +300,7 @@ class RecipePanel(QWidget):
             inp = recipe.settings("inpaint")
             self.inpaint_engine.setCurrentIndex(self.inpaint_engine.findData(inp.engine))
             self.inpaint_radius.setValue(inp.radius)
+            self.inpaint_grain.setChecked(inp.grain)
             col = recipe.settings("colorize")
             self.colorize_engine.setCurrentIndex(self.colorize_engine.findData(col.engine))
             self.colorize_strength.setValue(int(round(col.strength * 100)))
@@ -360,7 +366,8 @@ class RecipePanel(QWidget):
             self._recipe.with_enabled(enabled)
             .with_settings("artifacts", strength=strength, engine=self.artifacts_engine.currentData(),
                            descreen=descreen)
-            .with_settings("inpaint", engine=self.inpaint_engine.currentData(), radius=self.inpaint_radius.value())
+            .with_settings("inpaint", engine=self.inpaint_engine.currentData(), radius=self.inpaint_radius.value(),
+                           grain=self.inpaint_grain.isChecked())
             .with_settings("colorize", engine=self.colorize_engine.currentData(),
                            strength=self.colorize_strength.value() / 100,
                            saturation=self.colorize_saturation.value() / 100)

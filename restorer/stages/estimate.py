@@ -53,15 +53,18 @@ def estimate_jpeg_quality(quantization: dict[int, list[int]] | None) -> int | No
     return best_quality
 
 
-def estimate_noise_sigma(rgb: np.ndarray) -> float:
+def estimate_noise_sigma(rgb: np.ndarray, exclude: np.ndarray | None = None) -> float:
     """Per-channel noise standard deviation on the 0..255 scale (Immerkaer's estimator).
 
     Computed per 32x32 block and summarised by a low percentile, so textured
     regions (which inflate the estimate) and near-black/white regions (where
     noise is clipped away) are ignored. Per channel, not on luma: luma
     averages independent colour noise down to two thirds of its level.
+    `exclude` (bool (H, W)): blocks touching it are left out, where enough others remain
+    (a smooth fill would pass for the flattest, least noisy part of the photo).
     """
-    return float(np.median([_channel_sigma(rgb[..., c].astype(np.float32) * 255.0) for c in range(3)]))
+    return float(np.median([_channel_sigma(rgb[..., c].astype(np.float32) * 255.0, exclude=exclude)
+                            for c in range(3)]))
 
 
 # Coarse grain (old prints, enlarged film) is correlated over a few pixels: at full resolution the
@@ -74,7 +77,7 @@ def estimate_noise_sigma(rgb: np.ndarray) -> float:
 GRAIN_GAIN, GRAIN_OFFSET, GRAIN_FLOOR, GRAIN_DOMINANCE = 12.0, 5.0, 1.2, 1.2
 
 
-def estimate_coarse_grain(rgb: np.ndarray) -> float:
+def estimate_coarse_grain(rgb: np.ndarray, exclude: np.ndarray | None = None) -> float:
     """Excess noise at half resolution (0..255 scale) beyond what fine noise explains; ~0 on clean photos.
 
     Estimated like the fine noise (the flattest blocks' Laplacian), on the photo shrunk by two with
@@ -88,8 +91,12 @@ def estimate_coarse_grain(rgb: np.ndarray) -> float:
     if min(h, w) < 64:
         return 0.0
     half = cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    fine = estimate_noise_sigma(rgb)
-    coarse = float(np.median([_channel_sigma(half[..., c].astype(np.float32) * 255.0, block=16) for c in range(3)]))
+    fine = estimate_noise_sigma(rgb, exclude)
+    half_exclude = None
+    if exclude is not None:
+        half_exclude = cv2.resize(exclude.astype(np.uint8), (w // 2, h // 2), interpolation=cv2.INTER_AREA) > 0
+    coarse = float(np.median([_channel_sigma(half[..., c].astype(np.float32) * 255.0, block=16, exclude=half_exclude)
+                              for c in range(3)]))
     return float(np.sqrt(max(0.0, coarse**2 - (fine / 2) ** 2)))
 
 
@@ -105,7 +112,7 @@ def grain_sigma(excess: float, fine: float) -> float:
     return max(0.0, GRAIN_GAIN * excess - GRAIN_OFFSET)
 
 
-def _channel_sigma(plane: np.ndarray, block: int = 32) -> float:
+def _channel_sigma(plane: np.ndarray, block: int = 32, exclude: np.ndarray | None = None) -> float:
     if plane.shape[0] < 8 or plane.shape[1] < 8:
         return 0.0
     # 3x3 kernel [[1,-2,1],[-2,4,-2],[1,-2,1]] removes smooth structure; on white noise its
@@ -118,7 +125,11 @@ def _channel_sigma(plane: np.ndarray, block: int = 32) -> float:
         return float(np.sqrt(np.pi / 2) * np.mean(np.abs(lap)) / 6)
     per_block = np.abs(lap[:h, :w]).reshape(h // block, block, w // block, block).mean(axis=(1, 3))
     level = plane[1 : 1 + h, 1 : 1 + w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
-    usable = per_block[(level > 20) & (level < 235)]
-    if usable.size >= 4:
-        per_block = usable
+    usable = (level > 20) & (level < 235)
+    if exclude is not None:
+        touched = exclude[1 : 1 + h, 1 : 1 + w].reshape(h // block, block, w // block, block).any(axis=(1, 3))
+        if (usable & ~touched).sum() >= 4:
+            usable &= ~touched
+    if usable.sum() >= 4:
+        per_block = per_block[usable]
     return float(np.sqrt(np.pi / 2) * np.percentile(per_block, 10) / 6)

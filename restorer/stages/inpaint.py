@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from restorer.errors import BadMask
+from restorer.grain import photo_grain, synthesize_grain
 from restorer.imaging import Photo
 from restorer.recipe import InpaintSettings
 from restorer.stages import StageContext, StageGenerator
@@ -228,5 +229,16 @@ def run(photo: Photo, settings: InpaintSettings, context: StageContext) -> Stage
             filled = inpaint_classic(src[y0:y1, x0:x1], crop_mask, settings.engine, settings.radius)
         out[y0:y1, x0:x1][crop_mask] = np.clip(filled[crop_mask], 0.0, 1.0)
         yield (0.2 if settings.detect else 0.0) + (0.8 if settings.detect else 1.0) * (done + 1) / len(regions)
+    # Measured on the filled photo, so the damage itself (a bright scratch is all edge) is not taken for grain,
+    # and away from the fills, which would pass for the flattest, least grainy part of it.
+    grain = photo_grain(out, exclude=mask) if settings.grain else (0.0, 0.0)
+    if any(grain):
+        for y0, y1, x0, x1 in regions:
+            crop_mask = mask[y0:y1, x0:x1]
+            # Seeded by where the region lies, so the same photo and mask give the same result.
+            noise = synthesize_grain(crop_mask.shape, *grain, seed=(y0 * 65_537 + x0) ^ (height * 31 + width))
+            view = out[y0:y1, x0:x1]
+            view[crop_mask] = np.clip(view[crop_mask] + noise[crop_mask][:, None], 0.0, 1.0)
     fraction = float(mask.mean()) * 100
-    return photo.with_pixels(out), f"filled {fraction:.2f} % of the photo ({settings.engine}){detected}"
+    grained = f", with the photo's grain (fine {grain[0]:.1f}, coarse {grain[1]:.1f})" if any(grain) else ""
+    return photo.with_pixels(out), f"filled {fraction:.2f} % of the photo ({settings.engine}{grained}){detected}"
