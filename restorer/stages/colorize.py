@@ -266,10 +266,11 @@ def fade_evidence(rgb: np.ndarray) -> float:
     # A 3x3 median first: grain would pull the darkest pixels below the veil (the example scan's
     # grain, sigma 0.025, hid two thirds of its 0.08 veil), while a true black is an area, not a pixel.
     height, width = rgb.shape[:2]
-    shrink = min(1.0, 1024 / max(height, width))  # a large scan is averaged down first: its grain with it
-    small = np.ascontiguousarray(rgb[..., :3], dtype=np.float32) if shrink == 1.0 else cv2.resize(
-        np.ascontiguousarray(rgb[..., :3], dtype=np.float32), (max(1, round(width * shrink)), max(1, round(height * shrink))),
-        interpolation=cv2.INTER_AREA)
+    small = np.ascontiguousarray(rgb[..., :3], dtype=np.float32)
+    shrink = min(1.0, 1024 / max(height, width))
+    if shrink < 1.0:  # a large scan is averaged down first (its grain with it), so the median stays cheap
+        size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+        small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
     sample = _sample(cv2.medianBlur(small, 3))
     veil = float(np.percentile(sample.reshape(-1, 3), 0.5, axis=0).min())
     return float(np.clip((veil - FADE_VEIL[0]) / (FADE_VEIL[1] - FADE_VEIL[0]), 0.0, 1.0))

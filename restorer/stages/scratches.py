@@ -105,9 +105,9 @@ def _keep_damage(candidates: np.ndarray, strength: np.ndarray, texture: np.ndarr
 
 
 # In an unattended run (`run --detect-scratches`, the recipe's inpaint.detect, `restorer detect`),
-# ScratchNet's compact thick marks are dropped: there they are mostly objects, not damage. On clean photos its largest false alarms
-# are round blobs on pale, smooth things: sea-anemone tips (BSD100: 12 % of one photo), the ribs of
-# a cactus, a white shirt (Set14: 8 %). A fill there paints a smudge where an object was, far worse
+# ScratchNet's compact thick marks are dropped: there they are mostly objects, not damage. On clean
+# photos its largest false alarms are round blobs on pale, smooth things: sea-anemone tips
+# (BSD100: 12 % of one photo), the ribs of a cactus, a white shirt (Set14: 8 %). A fill there paints a smudge where an object was, far worse
 # than filling a thin false line. Real damage that wide is long (a crack or a tear runs for many
 # times its width); wide round damage (a lost corner, a lifted patch of emulsion) ScratchNet does
 # not find anyway, and the brush is the tool for it. So a mark thicker than COMPACT_MARK_WIDTH px
@@ -115,7 +115,7 @@ def _keep_damage(candidates: np.ndarray, strength: np.ndarray, texture: np.ndarr
 # whose damage is wider in pixels) must be at least COMPACT_MARK_ELONGATION times as long as it is
 # wide. Measured with `restorer eval damage` (ScratchNet v5, default sensitivity): clean photos marked
 # Kodak24 0.74 -> 0.54 %, BSD100 0.75 -> 0.57 % (worst 12.0 -> 6.0 %), LIVE1 1.01 -> 0.78 %,
-# McMaster 0.80 -> 0.73 %, Set14 1.95 -> 0.97 %; the six labelled prints 0.419 / 0.179 / 0.143 ->
+# McMaster 0.81 -> 0.78 %, Set14 1.94 -> 0.97 %; the six labelled prints 0.419 / 0.179 / 0.143 ->
 # 0.435 / 0.179 / 0.145 (precision / recall / IoU): only false marks went, among them a pale blob on
 # the smoking woman's neck (old_w_scratch/a.png). Width 6 went further on clean photos but began to
 # cost recall; elongation 6 the same. The window keeps them, because there the user reviews the
