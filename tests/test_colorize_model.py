@@ -201,39 +201,3 @@ def test_a_grey_reference_is_refused_with_a_sentence(tmp_path):
     with pytest.raises(RecipeError, match="also_grey.png has no colour to give"):
         colorize_model(np.full((32, 32, 3), 0.5, np.float32), (), 1.0, StageContext(models=_BrownModels()),
                        reference=str(path))
-
-
-def test_a_muted_prediction_is_lifted_and_a_colourful_one_is_not():
-    from restorer.stages.colorize import MAX_CHROMA_LIFT, TYPICAL_MODEL_CHROMA, chroma_lift
-
-    rng = np.random.default_rng(3)
-    hue = rng.uniform(0, 2 * np.pi, (64, 64))
-    ring = lambda chroma: np.stack([chroma * np.cos(hue), chroma * np.sin(hue)], axis=2)  # noqa: E731
-    muted = ring(np.full((64, 64), TYPICAL_MODEL_CHROMA / 1.5))
-    assert chroma_lift(muted) == pytest.approx(1.5, rel=1e-3)
-    assert np.percentile(np.hypot(*(muted * chroma_lift(muted)).transpose(2, 0, 1)), 75) == pytest.approx(
-        TYPICAL_MODEL_CHROMA, rel=1e-3)
-    assert chroma_lift(ring(np.full((64, 64), 2 * TYPICAL_MODEL_CHROMA))) == 1.0
-    assert chroma_lift(ring(np.full((64, 64), 0.5))) == MAX_CHROMA_LIFT  # a grey guess is not blown up
-    assert chroma_lift(np.zeros((8, 8, 2))) == MAX_CHROMA_LIFT
-
-
-def test_the_lift_comes_before_the_users_saturation():
-    """Half saturation gives half the chroma: a lift measured after the user's choice would undo it."""
-    from restorer.colorspace import rgb_to_lab
-    from restorer.imaging import Photo
-    from restorer.recipe import ColorizeSettings
-    from restorer.stages import StageContext, colorize, drain
-
-    y, x = np.mgrid[0:64, 0:64].astype(np.float32) / 63
-    gray = np.repeat((0.15 + 0.7 * (0.6 * x + 0.4 * np.sin(5 * y) ** 2))[..., None], 3, axis=2).astype(np.float32)
-
-    def chroma(saturation: float) -> float:
-        result, _ = drain(colorize.run(Photo(gray), ColorizeSettings(engine="model", saturation=saturation),
-                                       StageContext()))
-        lab = rgb_to_lab(result.pixels)
-        return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
-
-    full, half = chroma(1.0), chroma(0.5)
-    assert full > 3.0  # the network coloured it
-    assert half == pytest.approx(full / 2, rel=0.1)

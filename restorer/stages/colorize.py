@@ -152,29 +152,6 @@ def load_reference(path: str) -> np.ndarray:
     return reference_bands(pixels)
 
 
-# ColorNet's automatic colour is the mean of its colour distribution, and where it is unsure of a
-# whole photo the mean is muted: a brown-grey wash. A photo whose predicted colour is that muted
-# overall (75th-percentile chroma under TYPICAL_MODEL_CHROMA, in a*b* units) has it lifted to that
-# level, at most MAX_CHROMA_LIFT times; a photo the network colours confidently is left as it is.
-# Measured with `restorer eval colorize --hints 0` (PSNR / colourfulness / hue hit rate / chroma on
-# saturated), none -> target 20 at most x2: Kodak24 22.92 / 0.848 / 0.455 / 0.483 -> 22.71 / 0.913 /
-# 0.494 / 0.517; BSD100 23.76 / 0.913 / 0.589 / 0.660 -> 23.39 / 1.009 / 0.603 / 0.701 (all four of
-# issue #18's targets); held-out ImageNet 21.93 / 0.856 / 0.437 / 0.534 -> 21.40 / 0.970 / 0.458 /
-# 0.589. Target 15: a third of the gains; 25 or 30: colourfulness past 1.0 on BSD100 and PSNR -0.7
-# to -1.8 dB. By eye (Kodak24, old_photos' cyclists, couple and Paris street): foliage and grass
-# come out greener, parrots redder, and the old prints, which the network already colours warmly,
-# hardly change; no colour appears that the mean did not already lean to.
-TYPICAL_MODEL_CHROMA = 20.0
-MAX_CHROMA_LIFT = 2.0
-
-
-def chroma_lift(ab: np.ndarray) -> float:
-    """The factor (1 .. MAX_CHROMA_LIFT) that brings an automatic a*b* prediction's 75th-percentile chroma
-    up to TYPICAL_MODEL_CHROMA; 1 for a photo already that colourful."""
-    typical = float(np.percentile(np.hypot(ab[..., 0], ab[..., 1]), 75))
-    return float(np.clip(TYPICAL_MODEL_CHROMA / max(typical, 1e-3), 1.0, MAX_CHROMA_LIFT))
-
-
 def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: StageContext,
                    reference: str = "") -> np.ndarray:
     """ColorNet chroma on the photo's own lightness; float32 (H, W, 3) in [0, 1].
@@ -201,9 +178,7 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     with torch.inference_mode(), runtime.autocast_context():
         batch = torch.from_numpy(light[None, None]).expand(len(planes), -1, -1, -1)
         passes = net(batch.to(runtime.device), torch.from_numpy(planes).to(runtime.device))
-    passes = passes.float().permute(0, 2, 3, 1).cpu().numpy() * np.float32(110.0 * _MODEL_CHROMA_GAIN)
-    passes[0] *= np.float32(chroma_lift(passes[0]))  # before the user's saturation, which it must not undo
-    passes *= np.float32(saturation)
+    passes = passes.float().permute(0, 2, 3, 1).cpu().numpy() * np.float32(110.0 * _MODEL_CHROMA_GAIN * saturation)
     ab = passes[0] if not placed else (1 - HINTED_PASS_WEIGHT) * passes[0] + HINTED_PASS_WEIGHT * passes[1]
     if reference:
         from restorer.stages.colour_reference import steer
