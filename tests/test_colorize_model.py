@@ -153,6 +153,29 @@ def test_the_colour_metrics_score_perfect_grey_and_rotated_results():
     assert hue_hit_rate(lab_to_rgb(lab), truth) == 0.0
 
 
+def test_hue_accuracy_is_not_fooled_by_more_saturation():
+    """Half the pixels right, half turned by 90 degrees: making the result twice as vivid raises the hit rate
+    (more pixels pass C* > 10) and the chroma, but not the share of coloured pixels whose hue is right."""
+    from restorer.colorspace import lab_to_rgb, rgb_to_lab
+    from restorer.evaluation.colorize import SaturatedTally
+
+    truth = _saturated_photo()
+    lab = rgb_to_lab(truth)
+    half = lab.shape[1] // 2
+    a, b = lab[:, half:, 1].copy(), lab[:, half:, 2].copy()
+    lab[:, half:, 1], lab[:, half:, 2] = -b, a
+    lab[..., 1:] *= np.tile(np.linspace(0.1, 0.6, 8, dtype=np.float32), 8)[None, :, None]  # washed out, unevenly:
+    # in every patch some columns fall under C* 10, the same share in the right half as in the turned one
+    faint = lab.copy()
+    vivid = lab.copy()
+    vivid[..., 1:] *= 2.0
+    weak, strong = (SaturatedTally().add(lab_to_rgb(x), truth) for x in (faint, vivid))
+    assert strong.hue_hit_rate > weak.hue_hit_rate and strong.chroma_on_saturated > weak.chroma_on_saturated
+    assert strong.hue_accuracy == pytest.approx(weak.hue_accuracy, abs=0.05)
+    assert SaturatedTally().add(truth, truth).hue_accuracy == pytest.approx(1.0)
+    assert SaturatedTally().add(remove_colour(truth), truth).hue_accuracy is None  # nothing coloured
+
+
 class _BrownColorNet(torch.nn.Module):
     """Stands in for an unsure ColorNet: the same faint brown everywhere, whatever the lightness."""
 

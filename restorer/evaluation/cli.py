@@ -165,11 +165,12 @@ def command_eval(args: argparse.Namespace) -> int:
         result = evaluate_colorize(args.data, hints=args.hints, saturation=args.saturation,
                                    temperature=args.temperature, holdout=args.holdout)
         print(f"{Path(args.data).name}, {result['images']} images "
-              "(PSNR RGB / colourfulness vs truth / hue hit rate / chroma on saturated pixels):")
+              "(PSNR RGB / colourfulness vs truth / hue hit rate / chroma on saturated pixels / hue accuracy where coloured):")
         for method, label in (("gray", "grey"), ("model", "model"), ("hinted", f"{args.hints} hints")):
             if result.get(f"{method}_psnr") is not None:
                 print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}"
-                      f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}")
+                      f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}"
+                      f" / {result[method + '_hue_accuracy'] or 0:.3f}")
         _print_json(args, result)
         return 0
     if args.task == "revive":

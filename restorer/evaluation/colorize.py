@@ -13,6 +13,8 @@ figures look at what a viewer sees on the pixels that matter, those whose
 true chroma C*ab exceeds 20 (pooled over the set): `hue_hit_rate`, the share
 of them that come out coloured (C* > 10) with a hue within 30 degrees of the
 truth, and `chroma_on_saturated`, their mean result C* over their mean true C*.
+Both rise with saturation alone, right hue or wrong, so `hue_accuracy` is beside
+them: of the saturated pixels the result colours at all, the share whose hue is right.
 A sepia wash scores low on both, whatever its PSNR.
 """
 
@@ -50,6 +52,7 @@ class SaturatedTally:
 
     pixels: int = 0
     hits: int = 0
+    coloured: int = 0  # of those pixels, how many the result colours at all (C* > COLOURED_CHROMA)
     result_chroma: float = 0.0
     true_chroma: float = 0.0
 
@@ -67,6 +70,7 @@ class SaturatedTally:
         hit = (result_c > COLOURED_CHROMA) & (difference <= HUE_TOLERANCE_DEG)
         self.pixels += int(keep.sum())
         self.hits += int(hit.sum())
+        self.coloured += int((result_c > COLOURED_CHROMA).sum())
         self.result_chroma += float(result_c.sum())
         self.true_chroma += float(true_c.sum())
         return self
@@ -78,6 +82,12 @@ class SaturatedTally:
     @property
     def chroma_on_saturated(self) -> float | None:
         return self.result_chroma / self.true_chroma if self.true_chroma else None
+
+    @property
+    def hue_accuracy(self) -> float | None:
+        """Of the saturated pixels the result colours at all, the share whose hue is right. Unlike the hit
+        rate and the chroma, more saturation alone hardly moves it: a guess made stronger stays as wrong."""
+        return self.hits / self.coloured if self.coloured else None
 
 
 def hue_hit_rate(result_rgb: np.ndarray, truth_rgb: np.ndarray) -> float | None:
@@ -141,10 +151,12 @@ def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
             single = SaturatedTally().add(result.pixels, truth)
             tallies[method].pixels += single.pixels
             tallies[method].hits += single.hits
+            tallies[method].coloured += single.coloured
             tallies[method].result_chroma += single.result_chroma
             tallies[method].true_chroma += single.true_chroma
             row[method] = {"psnr": psnr_rgb(result.pixels, truth), "colorfulness": colorfulness(result.pixels),
-                           "hue_hit_rate": single.hue_hit_rate, "chroma_on_saturated": single.chroma_on_saturated}
+                           "hue_hit_rate": single.hue_hit_rate, "chroma_on_saturated": single.chroma_on_saturated,
+                           "hue_accuracy": single.hue_accuracy}
         rows.append(row)
     truth_total = sum(r["truth_colorfulness"] for r in rows)
     summary: dict = {"task": "colorize", "data": str(folder), "holdout": holdout, "hints": hints,
@@ -156,9 +168,11 @@ def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
             summary[f"{method}_colorfulness_ratio"] = sum(r[method]["colorfulness"] for r in rows) / truth_total
             summary[f"{method}_hue_hit_rate"] = tallies[method].hue_hit_rate
             summary[f"{method}_chroma_on_saturated"] = tallies[method].chroma_on_saturated
+            summary[f"{method}_hue_accuracy"] = tallies[method].hue_accuracy
     summary.setdefault("hinted_psnr", None)
     summary["colorfulness_ratio"] = summary["model_colorfulness_ratio"]
     summary["hue_hit_rate"] = summary["model_hue_hit_rate"]
     summary["chroma_on_saturated"] = summary["model_chroma_on_saturated"]
+    summary["hue_accuracy"] = summary["model_hue_accuracy"]
     summary["per_image"] = rows
     return summary
