@@ -198,3 +198,24 @@ def test_closing_over_an_unsaved_result_asks_first(qtbot, tmp_path, monkeypatch)
         assert app.window.close() and len(asked) == 2  # ... and the user quits anyway
     finally:
         app.shutdown()
+
+
+def test_the_colour_panel_says_why_a_healthy_photo_kept_its_colour(qtbot, tmp_path):
+    """Automatic colour leaves a photo with true blacks alone; the Colour panel says so after the run."""
+    y, x = np.mgrid[0:48, 0:64].astype(np.float32)
+    rgb = np.stack([x / 63, y / 47, 1 - x / 63], axis=2)
+    rgb[:8, :8] = 0.0  # a true black
+    source = save_rgb(tmp_path / "healthy.png", rgb)
+    app = Application()
+    qtbot.addWidget(app.window)
+    try:
+        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+            app.open(str(source))
+        qtbot.waitUntil(lambda: app.session.photo is not None, timeout=5000)
+        app.set_recipe(app.session.recipe.with_enabled({"colorize"}))
+        with qtbot.waitSignal(app.worker.finished, timeout=20000):
+            app.window.run_button.click()
+        qtbot.waitUntil(lambda: "left unchanged" in app.window.panel.colorize_outcome.text(), timeout=5000)
+        assert app.window.panel.colorize_outcome.text().startswith("Colour photo left unchanged")
+    finally:
+        app.shutdown()

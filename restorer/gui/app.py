@@ -165,6 +165,7 @@ class Application(QObject):
             return
         self._rerun_pending = False
         self._running = (self.session.recipe, self.session.mask_version)
+        self.window.panel.show_colour_outcome("")  # said again by this run's colour stage, if it runs
         self.session.set_busy(True, "restore")
         self.window.show_progress(0.0, "Starting")
         self.requests.restore.emit(self.session.recipe, self.session.photo, self.session.mask)
@@ -372,6 +373,8 @@ class Application(QObject):
             self.window.statusBar().showMessage(f"{_STAGE_NAMES.get(stage, stage)}: {note}")
         if stage == "artifacts":
             self.window.panel.show_estimate(note)
+        elif stage == "colorize":
+            self.window.panel.show_colour_outcome(note)
 
     def _on_finished(self, photo, image, seconds: float) -> None:
         recipe, mask_version = self._running or (self.session.recipe, self.session.mask_version)

@@ -196,6 +196,12 @@ class RecipePanel(QWidget):
         self.colorize_reference.setWordWrap(True)
         self.colorize_reference.setToolTip("File ▸ Colour Reference chooses a colour photo whose colours steer these")
         form.addRow(self.colorize_reference)
+        # What the last run's colour stage did, and why ("left unchanged: it has true blacks"): Automatic
+        # decides from the photo, and a decision the user cannot see reads as a fault.
+        self.colorize_outcome = QLabel("")
+        self.colorize_outcome.setObjectName("colorize_outcome")
+        self.colorize_outcome.setWordWrap(True)
+        form.addRow(self.colorize_outcome)
         self.colorize_strength.valueChanged.connect(self._on_edited)
         self.colorize_saturation.valueChanged.connect(self._on_edited)
 
@@ -346,6 +352,10 @@ class RecipePanel(QWidget):
 
     def show_estimate(self, text: str) -> None:
         self.artifacts_estimate.setText(text)
+
+    def show_colour_outcome(self, text: str) -> None:
+        """What the colour stage did in the last run (its note, first letter raised), under its settings."""
+        self.colorize_outcome.setText(text[:1].upper() + text[1:] + ("." if text and not text.endswith(".") else ""))
 
     def show_output_size(self, text: str, warning: bool = False) -> None:
         """The size the result will have (and a memory warning, in colour, when it is one)."""
