@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,38 @@ def save_rgb(path: Path, rgb: np.ndarray, **kwargs) -> Path:
     return path
 
 
+class _Emission:
+    """What `wait_worker` yields: `args` of the first emission, once it has come."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def __call__(self, *args) -> None:
+        self.seen.append(args)
+
+    @property
+    def args(self) -> list:
+        return list(self.seen[0])
+
+
+@contextmanager
+def wait_worker(qtbot, signal, timeout: int = 10000):
+    """`qtbot.waitSignal` for a signal a worker *thread* emits.
+
+    pytest-qt's own waiter disconnects itself inside the emitting thread, and there it can deadlock
+    against the GUI thread's event loop (seen once in CI: test_hints hung for 14 minutes in
+    `_silent_disconnect`). Here the emission is only recorded; the wait and the disconnect happen in
+    the GUI thread.
+    """
+    emission = _Emission()
+    signal.connect(emission)
+    try:
+        yield emission
+        qtbot.waitUntil(lambda: bool(emission.seen), timeout=timeout)
+    finally:
+        signal.disconnect(emission)
+
+
 @pytest.fixture
 def photo_file(tmp_path) -> Path:
     return save_rgb(tmp_path / "photo.png", gradient_photo())
@@ -54,7 +87,7 @@ def photo_file(tmp_path) -> Path:
 
 def open_and_restore(qtbot, app, path: Path, recipe, timeout: int = 30000) -> None:
     """In a running gui.app.Application: open `path`, use `recipe`, restore, wait until the result is shown."""
-    with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+    with wait_worker(qtbot, app.worker.loaded, timeout=10000):
         app.open(str(path))
     # The worker has emitted `loaded`; the app's queued slot that takes the photo may not have run yet.
     qtbot.waitUntil(lambda: app.session.photo is not None and not app.session.busy, timeout=5000)

@@ -7,7 +7,7 @@ from PIL import Image
 from restorer.gui.app import Application
 from restorer.recipe import Recipe
 
-from .conftest import gradient_photo, open_and_restore, save_rgb
+from .conftest import gradient_photo, open_and_restore, save_rgb, wait_worker
 
 
 def test_run_result_save_flow(qtbot, tmp_path):
@@ -15,20 +15,20 @@ def test_run_result_save_flow(qtbot, tmp_path):
     app = Application()
     qtbot.addWidget(app.window)
     try:
-        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+        with wait_worker(qtbot, app.worker.loaded, timeout=10000):
             app.open(str(source))
         qtbot.waitUntil(lambda: app.session.photo is not None, timeout=5000)
         assert app.window.run_button.isEnabled()
         recipe = (app.session.recipe.with_enabled({"artifacts", "colorize", "upscale"})
                   .with_settings("upscale", engine="lanczos", scale=2).with_settings("artifacts", engine="classic"))
         app.set_recipe(recipe)
-        with qtbot.waitSignal(app.worker.finished, timeout=20000):
+        with wait_worker(qtbot, app.worker.finished, timeout=20000):
             app.window.run_button.click()
         qtbot.waitUntil(lambda: app.session.result is not None, timeout=5000)
         assert app.session.result.size == (80, 60)
         assert app.window.save_action.isEnabled()
         target = tmp_path / "saved.png"
-        with qtbot.waitSignal(app.worker.saved, timeout=10000):
+        with wait_worker(qtbot, app.worker.saved, timeout=10000):
             app.save(str(target))
         with Image.open(target) as saved:
             assert saved.size == (80, 60)
@@ -45,7 +45,7 @@ def test_open_failure_is_shown_not_raised(qtbot, tmp_path, monkeypatch):
     try:
         bad = tmp_path / "broken.jpg"
         bad.write_bytes(b"not a jpeg")
-        with qtbot.waitSignal(app.worker.load_failed, timeout=10000):
+        with wait_worker(qtbot, app.worker.load_failed, timeout=10000):
             app.open(str(bad))
         qtbot.waitUntil(lambda: bool(shown), timeout=5000)
         assert "broken.jpg" in shown[0]
@@ -124,7 +124,7 @@ def test_alpha_slider_previews_the_visible_crop(qtbot, tmp_path):
         recipe = Recipe().with_enabled({"colorize", "upscale"}).with_settings("upscale", engine="lanczos")
         open_and_restore(qtbot, app, source, recipe)
         app.window.viewer.set_actual_scale(0.5)  # half of the x4 result: 2 screen px per photo px
-        with qtbot.waitSignal(app.worker.preview_ready, timeout=10000) as blocker:
+        with wait_worker(qtbot, app.worker.preview_ready, timeout=10000) as blocker:
             app._on_alpha_moved(0.3)
         image, (x, y, w, h), mode = blocker.args
         assert mode == "fast"
@@ -187,7 +187,7 @@ def test_closing_over_an_unsaved_result_asks_first(qtbot, tmp_path, monkeypatch)
         assert not app.window.close() and app.window.isVisible()  # the user chose Cancel
         assert asked == ["The restored photo has not been saved."]
         target = tmp_path / "kept.png"
-        with qtbot.waitSignal(app.worker.saved, timeout=10000):
+        with wait_worker(qtbot, app.worker.saved, timeout=10000):
             app.save(str(target))
         qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
         assert app.window.close() and len(asked) == 1  # saved: nothing to ask
@@ -209,11 +209,11 @@ def test_the_colour_panel_says_why_a_healthy_photo_kept_its_colour(qtbot, tmp_pa
     app = Application()
     qtbot.addWidget(app.window)
     try:
-        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+        with wait_worker(qtbot, app.worker.loaded, timeout=10000):
             app.open(str(source))
         qtbot.waitUntil(lambda: app.session.photo is not None, timeout=5000)
         app.set_recipe(app.session.recipe.with_enabled({"colorize"}))
-        with qtbot.waitSignal(app.worker.finished, timeout=20000):
+        with wait_worker(qtbot, app.worker.finished, timeout=20000):
             app.window.run_button.click()
         qtbot.waitUntil(lambda: "left unchanged" in app.window.panel.colorize_outcome.text(), timeout=5000)
         assert app.window.panel.colorize_outcome.text().startswith("Colour photo left unchanged")

@@ -14,6 +14,8 @@ import torch
 from restorer.engines import TOLERANCE_DB, select
 from restorer.models.archs.rrdbnet import RRDBNet
 
+from .conftest import wait_worker
+
 HYPER = {"scale": 4, "features": 16, "blocks": 2, "growth": 8}
 
 
@@ -193,7 +195,7 @@ def test_onnx_runtime_runs_in_a_worker_thread_beside_the_qt_window(qtbot, tmp_pa
     starter.go.connect(worker.run)
     thread.start()
     try:
-        with qtbot.waitSignal(worker.done, timeout=60000) as blocker:
+        with wait_worker(qtbot, worker.done, timeout=60000) as blocker:
             starter.go.emit()
         assert tuple(blocker.args[0].shape) == (1, 3, 48, 48)
     finally:

@@ -21,7 +21,7 @@ from restorer.imaging import read_photo
 from restorer.provenance import read_provenance
 from restorer.recipe import Recipe
 
-from .conftest import gradient_photo, open_and_restore, save_rgb
+from .conftest import gradient_photo, open_and_restore, save_rgb, wait_worker
 
 LANCZOS = Recipe().with_enabled({"upscale"}).with_settings("upscale", engine="lanczos", scale=2)
 
@@ -110,7 +110,7 @@ def test_two_bad_opens_in_a_row_leave_the_app_alive_and_show_two_messages(qtbot,
     qtbot.addWidget(app.window)
     try:
         for bad in (text, empty):
-            with qtbot.waitSignal(app.worker.load_failed, timeout=10000):
+            with wait_worker(qtbot, app.worker.load_failed, timeout=10000):
                 app.open(str(bad))
             qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
         qtbot.waitUntil(lambda: len(app.window.open_messages()) == 2, timeout=5000)
@@ -153,7 +153,7 @@ def _slow_pipeline(steps: int = 60, delay: float = 0.02):
 
 def _opened(qtbot, app, tmp_path):
     source = save_rgb(tmp_path / "p.png", gradient_photo(16, 16))
-    with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+    with wait_worker(qtbot, app.worker.loaded, timeout=10000):
         app.open(str(source))
     qtbot.waitUntil(lambda: app.session.photo is not None and not app.session.busy, timeout=5000)
 
@@ -194,11 +194,11 @@ def test_cancel_says_so_at_once_and_leaves_the_view_marked_out_of_date(qtbot, tm
         app.set_recipe(app.session.recipe.with_settings("upscale", scale=2))
         assert "Out of date" in app.window.viewer.stale_message()  # a changed setting shows at once
         app.restore()
-        with qtbot.waitSignal(app.worker.progress, timeout=5000):
+        with wait_worker(qtbot, app.worker.progress, timeout=5000):
             pass
         app.window.cancel_button.click()
         assert app.window.stage_label.text() == "Cancelling…" and not app.window.cancel_button.isEnabled()
-        with qtbot.waitSignal(app.worker.cancelled, timeout=10000):
+        with wait_worker(qtbot, app.worker.cancelled, timeout=10000):
             pass
         qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
         assert app.session.stale and "Out of date" in app.window.viewer.stale_message()
@@ -215,7 +215,7 @@ def test_save_as_without_an_extension_writes_a_png(qtbot, tmp_path, monkeypatch)
         target = tmp_path / "grandma"
         monkeypatch.setattr("restorer.gui.main_window.QFileDialog.getSaveFileName",
                             lambda *a, **k: (str(target), "PNG (*.png)"))
-        with qtbot.waitSignal(app.worker.saved, timeout=10000):
+        with wait_worker(qtbot, app.worker.saved, timeout=10000):
             app.window.save_as_action.trigger()
         with Image.open(tmp_path / "grandma.png") as saved:
             assert saved.format == "PNG" and saved.size == (40, 32)
@@ -223,11 +223,11 @@ def test_save_as_without_an_extension_writes_a_png(qtbot, tmp_path, monkeypatch)
         assert run["engine"].startswith("cpu") and [s["stage"] for s in run["stages"]] == ["upscale"]
         monkeypatch.setattr("restorer.gui.main_window.QFileDialog.getSaveFileName",
                             lambda *a, **k: (str(tmp_path / "copy"), "TIFF (*.tif *.tiff)"))
-        with qtbot.waitSignal(app.worker.saved, timeout=10000):
+        with wait_worker(qtbot, app.worker.saved, timeout=10000):
             app.window.save_as_action.trigger()
         assert (tmp_path / "copy.tif").is_file()
         qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
-        with qtbot.waitSignal(app.worker.saved, timeout=10000):  # Save (Ctrl+S) now writes there again
+        with wait_worker(qtbot, app.worker.saved, timeout=10000):  # Save (Ctrl+S) now writes there again
             app.window.save_action.trigger()
     finally:
         app.shutdown()
@@ -247,7 +247,7 @@ def test_the_queue_restores_a_folder_shows_the_bad_file_and_opens_a_result(qtbot
         panel = app.window.queue
         assert app.window.queue_dock.isVisibleTo(app.window) and len(panel.sources()) == 4
         panel.outdir.setText(str(tmp_path / "out"))
-        with qtbot.waitSignal(app.queue_worker.finished, timeout=30000):
+        with wait_worker(qtbot, app.queue_worker.finished, timeout=30000):
             panel.start_button.click()
         qtbot.waitUntil(lambda: not panel.running, timeout=5000)
         bad = str(folder / "scan9.jpg")
@@ -256,7 +256,7 @@ def test_the_queue_restores_a_folder_shows_the_bad_file_and_opens_a_result(qtbot
         assert panel.status_of(good) == "restored" and (tmp_path / "out" / "scan1_restored.png").is_file()
         assert (tmp_path / "out" / "restorer-report.csv").is_file()
         row = panel.sources().index(good)
-        with qtbot.waitSignal(app.worker.result_loaded, timeout=10000):
+        with wait_worker(qtbot, app.worker.result_loaded, timeout=10000):
             panel.table.cellDoubleClicked.emit(row, 0)
         qtbot.waitUntil(lambda: app.session.result is not None and not app.session.busy, timeout=5000)
         assert app.session.path.name == "scan1.png" and app.session.result.size == (48, 32)
@@ -271,13 +271,13 @@ def test_a_photo_too_large_for_memory_is_refused_with_a_sentence(qtbot, tmp_path
     app = Application()
     qtbot.addWidget(app.window)
     try:
-        with qtbot.waitSignal(app.worker.load_failed, timeout=10000) as blocker:
+        with wait_worker(qtbot, app.worker.load_failed, timeout=10000) as blocker:
             app.open(str(big))
         assert "huge_scan.png is 1400 × 1200 pixels" in blocker.args[0] and "free" in blocker.args[0]
         qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
         monkeypatch.setattr("restorer.memory.available_bytes", lambda: 400_000_000)
         small = save_rgb(tmp_path / "small.png", gradient_photo(600, 500))
-        with qtbot.waitSignal(app.worker.loaded, timeout=10000):
+        with wait_worker(qtbot, app.worker.loaded, timeout=10000):
             app.open(str(small))
         qtbot.waitUntil(lambda: app.session.photo is not None and not app.session.busy, timeout=5000)
         app.set_recipe(Recipe().with_enabled({"artifacts", "upscale"}))  # x4 with networks: ~2.5 GB

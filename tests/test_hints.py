@@ -8,7 +8,7 @@ from restorer.gui.app import Application
 from restorer.paths import bundled_weights_dir
 from restorer.recipe import Recipe
 
-from .conftest import gradient_photo, open_and_restore, save_rgb
+from .conftest import gradient_photo, open_and_restore, save_rgb, wait_worker
 
 pytestmark = pytest.mark.skipif(not (bundled_weights_dir() / "colornet.safetensors").is_file(),
                                 reason="ColorNet weights are not bundled yet")
@@ -28,7 +28,7 @@ def test_hint_click_moves_the_colour_towards_the_hint(qtbot, tmp_path, monkeypat
         app.window.viewer.set_tool("hint")
         app.window.viewer.set_split(0.1)  # a click on the divider drags it; click on the result side
         click = app.window.viewer.image_to_widget(QPointF(80, 60)).toPoint()
-        with qtbot.waitSignal(app.worker.finished, timeout=30000):
+        with wait_worker(qtbot, app.worker.finished, timeout=30000):
             qtbot.mouseClick(app.window.viewer, Qt.MouseButton.LeftButton, pos=click)
         qtbot.waitUntil(lambda: not app.session.busy, timeout=5000)
         after = app.session.result.float_pixels()[60, 80]
