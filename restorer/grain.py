@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restorer.stages.estimate import _channel_sigma, estimate_coarse_grain, estimate_noise_sigma
+from restorer.stages.estimate import estimate_coarse_grain, estimate_noise_sigma
 
 # What the estimators read on unit noise fields, measured once by `_calibrate`: (full-resolution
 # reading, half-resolution reading) of white noise and of half-resolution white noise enlarged
@@ -62,6 +62,8 @@ def synthesize_grain(shape: tuple[int, int], fine: float, coarse: float, seed: i
 
 def _calibrate(side: int = 1024) -> tuple[tuple[float, float], tuple[float, float]]:
     """Re-measure _WHITE_READS and _ENLARGED_READS (for maintainers; the constants above came from it)."""
+    from restorer.stages.estimate import _channel_sigma  # the estimators' own per-plane reading
+
     rng = np.random.default_rng(0)
     white = rng.standard_normal((side, side), dtype=np.float32)
     enlarged = cv2.resize(rng.standard_normal((side // 2, side // 2), dtype=np.float32), (side, side),

@@ -101,3 +101,11 @@ def test_the_window_turns_grain_in_fills_off_and_on(qtbot):
         assert box.isChecked()
     finally:
         app.shutdown()
+
+
+def test_the_calibration_constants_are_what_the_estimators_read():
+    from restorer import grain
+
+    white, enlarged = grain._calibrate(side=512)
+    assert white == pytest.approx(grain._WHITE_READS, rel=0.05)
+    assert enlarged == pytest.approx(grain._ENLARGED_READS, rel=0.08)
