@@ -209,12 +209,7 @@ def test_the_colour_panel_says_why_a_healthy_photo_kept_its_colour(qtbot, tmp_pa
     app = Application()
     qtbot.addWidget(app.window)
     try:
-        with wait_worker(qtbot, app.worker.loaded, timeout=10000):
-            app.open(str(source))
-        qtbot.waitUntil(lambda: app.session.photo is not None, timeout=5000)
-        app.set_recipe(app.session.recipe.with_enabled({"colorize"}))
-        with wait_worker(qtbot, app.worker.finished, timeout=20000):
-            app.window.run_button.click()
+        open_and_restore(qtbot, app, source, Recipe().with_enabled({"colorize"}))
         qtbot.waitUntil(lambda: "left unchanged" in app.window.panel.colorize_outcome.text(), timeout=5000)
         assert app.window.panel.colorize_outcome.text().startswith("Colour photo left unchanged")
     finally:
