@@ -28,28 +28,26 @@ def _stages(text: str) -> tuple[str, ...]:
     return stages
 
 
-def _descreen(text: str) -> str | float:
-    if text in ("auto", "off"):
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("descreen is 'auto', 'off' or a halftone period in pixels (2 to 32)") from None
-    if not 2.0 <= value <= 32.0:
-        raise argparse.ArgumentTypeError("descreen is 'auto', 'off' or a halftone period in pixels (2 to 32)")
-    return value
+def _word_or_number(words: tuple[str, ...], number: type, low: float, high: float, meaning: str):
+    """An argparse type: one of `words`, or a `number` from `low` to `high`; `meaning` says so when it is not."""
+
+    def parse(text: str):
+        if text in words:
+            return text
+        try:
+            value = number(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(meaning)
+        return value
+
+    return parse
 
 
-def _strength(text: str) -> str | int:
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("strength is 'auto' or a whole number from 0 to 100") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("strength is 'auto' or a whole number from 0 to 100")
-    return value
+_descreen = _word_or_number(("auto", "off"), float, 2.0, 32.0,
+                            "descreen is 'auto', 'off' or a halftone period in pixels (2 to 32)")
+_strength = _word_or_number(("auto",), int, 0, 100, "strength is 'auto' or a whole number from 0 to 100")
 
 
 def build_parser() -> argparse.ArgumentParser:

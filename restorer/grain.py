@@ -36,7 +36,8 @@ GRAIN_FLOOR = 0.3
 def photo_grain(rgb: np.ndarray, exclude: np.ndarray | None = None) -> tuple[float, float]:
     """(fine sigma, coarse excess) of the photo's grain on the 0..255 scale (estimate.py's measures), each
     0 below GRAIN_FLOOR; `exclude` (bool (H, W)): leave out the blocks it touches (the holes being filled)."""
-    fine, coarse = estimate_noise_sigma(rgb, exclude), estimate_coarse_grain(rgb, exclude)
+    fine = estimate_noise_sigma(rgb, exclude)
+    coarse = estimate_coarse_grain(rgb, exclude, fine)
     return (fine if fine >= GRAIN_FLOOR else 0.0), (coarse if coarse >= GRAIN_FLOOR else 0.0)
 
 

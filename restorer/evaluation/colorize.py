@@ -20,7 +20,7 @@ A sepia wash scores low on both, whatever its PSNR.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +73,12 @@ class SaturatedTally:
         self.coloured += int((result_c > COLOURED_CHROMA).sum())
         self.result_chroma += float(result_c.sum())
         self.true_chroma += float(true_c.sum())
+        return self
+
+    def merge(self, other: "SaturatedTally") -> "SaturatedTally":
+        """Pool `other`'s counts into this tally; returns self."""
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
         return self
 
     @property
@@ -149,11 +155,7 @@ def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
             settings = ColorizeSettings(engine="model", hints=given, saturation=saturation)
             result, _ = drain(stage.run(Photo(gray), settings, context))
             single = SaturatedTally().add(result.pixels, truth)
-            tallies[method].pixels += single.pixels
-            tallies[method].hits += single.hits
-            tallies[method].coloured += single.coloured
-            tallies[method].result_chroma += single.result_chroma
-            tallies[method].true_chroma += single.true_chroma
+            tallies[method].merge(single)
             row[method] = {"psnr": psnr_rgb(result.pixels, truth), "colorfulness": colorfulness(result.pixels),
                            "hue_hit_rate": single.hue_hit_rate, "chroma_on_saturated": single.chroma_on_saturated,
                            "hue_accuracy": single.hue_accuracy}

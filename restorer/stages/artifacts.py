@@ -57,7 +57,7 @@ def _auto(photo: Photo, ignore_jpeg: bool = False) -> tuple[int, str, str]:
     from restorer.stages.colorize import is_black_and_white
 
     if is_black_and_white(pixels):
-        excess = estimate_coarse_grain(pixels)
+        excess = estimate_coarse_grain(pixels, fine=sigma)
         grain = grain_sigma(excess, sigma)
         if grain > 0:
             parts.append(f"coarse grain {excess:.1f}")

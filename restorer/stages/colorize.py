@@ -159,7 +159,6 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     With `reference` (a colour photo's path) the network's colours are steered towards the
     reference's per lightness band before the hints are spread, so a click still wins where given.
     """
-    import cv2
     import torch
 
     from restorer.colorspace import lab_to_rgb, rgb_to_lab

@@ -77,7 +77,7 @@ def estimate_noise_sigma(rgb: np.ndarray, exclude: np.ndarray | None = None) -> 
 GRAIN_GAIN, GRAIN_OFFSET, GRAIN_FLOOR, GRAIN_DOMINANCE = 12.0, 5.0, 1.2, 1.2
 
 
-def estimate_coarse_grain(rgb: np.ndarray, exclude: np.ndarray | None = None) -> float:
+def estimate_coarse_grain(rgb: np.ndarray, exclude: np.ndarray | None = None, fine: float | None = None) -> float:
     """Excess noise at half resolution (0..255 scale) beyond what fine noise explains; ~0 on clean photos.
 
     Estimated like the fine noise (the flattest blocks' Laplacian), on the photo shrunk by two with
@@ -91,7 +91,8 @@ def estimate_coarse_grain(rgb: np.ndarray, exclude: np.ndarray | None = None) ->
     if min(h, w) < 64:
         return 0.0
     half = cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    fine = estimate_noise_sigma(rgb, exclude)
+    if fine is None:  # callers that already measured it pass it in: the full-resolution pass is the costly one
+        fine = estimate_noise_sigma(rgb, exclude)
     half_exclude = None
     if exclude is not None:
         half_exclude = cv2.resize(exclude.astype(np.uint8), (w // 2, h // 2), interpolation=cv2.INTER_AREA) > 0
