@@ -9,32 +9,17 @@ import torch
 from restorer.engines import openvino_int8 as ov8
 from restorer.engines.select import Measurement, break_even_pixels
 from restorer.models.archs.rrdbnet import RRDBNet
-from .engine_helpers import smooth_photo
+from .engine_helpers import SMALL_HYPER, peaks_table, random_state, smooth_photo, snr as _snr
 
-HYPER = {"scale": 4, "features": 16, "blocks": 2, "growth": 8}
+HYPER = SMALL_HYPER
 
 
 def _state(seed: int, trunk_gain: float = 1.0) -> dict:
-    """A random network; `trunk_gain` > 1 makes the dense blocks loud enough for their rounding to show
-    at the output (at default init the 0.2 residual scales hide them behind conv_first)."""
-    torch.manual_seed(seed)
-    return {k: v.detach().float() * (trunk_gain if k.startswith("body.") and k.endswith("weight") else 1.0)
-            for k, v in RRDBNet(**HYPER).state_dict().items()}
-
-
-def _snr(got, expected) -> float:
-    return 10 * float(torch.log10(expected.var() / torch.mean((got - expected) ** 2)))
+    return random_state(seed, trunk_gain)
 
 
 def _table(tmp_path, states: dict[float, dict]):
-    tables = []
-    for alpha, state in sorted(states.items()):
-        net = RRDBNet(**HYPER).eval()
-        net.load_state_dict(state)
-        tables.append(ov8.calibrate_peaks(net, [smooth_photo(s) for s in range(4)]))
-    path = tmp_path / "peaks.npz"
-    ov8.save_table(path, sorted(states), tables, {"test": True})
-    return ov8.load_table(path)
+    return peaks_table(tmp_path, states)
 
 
 def test_folded_weights_reproduce_the_float_convolution_of_per_channel_integers():

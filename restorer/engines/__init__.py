@@ -8,10 +8,12 @@ callable with the network's image contract: RGB (N, 3, H, W) float32 in
 - torch bf16 with fused oneDNN kernels (CPUs with AMX or AVX512-BF16);
 - torch on CUDA or Apple's MPS, when present;
 - ONNX Runtime on the CPU (the graph exported once, new blends swapped into its weights);
-- ONNX Runtime in int8 (restorer.engines.int8: integer convolutions, one calibrated range per tensor);
-- OpenVINO in int8 (restorer.engines.openvino_int8: one scale per channel, folded into the weights; close
-  enough to fp32 to be chosen automatically, but each new blend compiles for seconds, so small jobs
-  such as the slider's exact view go to the fastest other engine).
+- int8 with one scale per channel, folded into the weights (restorer.engines.int8_scales), close enough
+  to fp32 to be chosen automatically, on two runtimes:
+  - OpenVINO (restorer.engines.openvino_int8): the fastest on large jobs, but each new blend compiles
+    for seconds, so small jobs such as the slider's exact view go to the fastest other engine;
+  - ONNX Runtime (restorer.engines.int8): its quantised operators, channels-last; a new blend builds
+    in about half a second.
 
 `select.best_engine` measures the candidates once on this machine (speed, and the
 output's PSNR against torch fp32, which must stay above TOLERANCE_DB so eval

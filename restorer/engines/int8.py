@@ -1,24 +1,36 @@
-"""Int8 RRDBNet on ONNX Runtime: calibrated activation ranges, weights quantised per blend.
+"""Int8 RRDBNet on ONNX Runtime: per-channel scales folded into the weights, 8-bit from block to block.
 
-The enlargement network is mostly 3x3 convolutions; int8 runs them with
-integer kernels (u8 activations x s8 weights). Two things decide accuracy:
+The scheme is `restorer.engines.int8_scales`'s, the one OpenVINO's int8 engine
+runs; this engine writes it in ONNX Runtime's own quantised operators, so a
+new blend costs a session of well under a second instead of OpenVINO's
+compilation of several seconds:
 
-- Weights are quantised per output channel, symmetrically (scale = max|w| / 127),
-  each time a new blend arrives: numpy work of a fraction of a second, so the
-  Look slider never waits for a re-calibration.
-- Activations (each convolution's input and output) use one uint8 range per
-  tensor. Ranges depend on the data, so they are measured once, offline, on
-  photos from the training set at several blends (`calibrate`, run by
-  `restorer.training.calibrate_int8`), and shipped as a small JSON file. A blend
-  between two calibrated alphas takes the linear interpolation of their ranges.
+- each convolution is a `QLinearConv` (u8 activations x s8 weights, int32
+  accumulation, requantised to u8 in the kernel), its input and output scales
+  folded into the weights so that every channel's integers are in units of
+  that channel's own scale;
+- the LeakyReLU runs on the integers (`QLinearLeakyRelu`, a table lookup).
+  The convolution must therefore round its output *before* the activation,
+  where the negative side reaches further than the activation's output
+  does: measured over calibration crops at alpha 0.7, the median channel's
+  negative pre-activation reached 2x its post-activation peak and the widest
+  5x. One zero point serves a whole tensor, so the pre-activation grid spans
+  [-PRE_ACTIVATION_REACH, 1] x each channel's peak, in 255 steps; beyond it a
+  rare negative value clips (after the activation's 0.2 slope, a small error);
+- the concatenations copy integers, and the int8 blocks run channels-last
+  (NHWC), ONNX Runtime's fast layout for `QLinearConv`, with the trunk
+  transposed once on the way in and once out.
 
-The first convolution and the upsampling tail (conv_up1, conv_up2, conv_hr,
-conv_last) stay in float (FLOAT_LAYERS, with three trunk blocks): they touch
-the image itself, where an error shows.
-(With ONNX Runtime's own quantiser, x4plus at alpha 0.7 on three Kodak crops:
-every convolution in int8, 33.8-39.2 dB from fp32; these five in float,
-36.7-39.2 dB.) They are about 8 % of the multiply-adds; the 23-block trunk is
-the rest.
+On five Set5 and five Kodak crops (`python -m restorer.training.int8_error
+--engine onnxruntime`), worst / mean dB from fp32: alpha 0.7 45.4 / 50.3
+(OpenVINO's engine 46.5 / 51.0), alpha 1 39.8 / 45.5, alpha 0 48.7 / 53.6.
+PRE_ACTIVATION_REACH 2, 3 and 5 gave 43.6 / 49.6, 45.0 / 50.4 and 44.2 / 49.5
+at alpha 0.7.
+
+Without VNNI, x86 CPUs multiply u8 by s8 with `vpmaddubsw`, which adds two
+products into a saturating 16-bit sum: 255 x 127 x 2 overflows it. There the
+weights use 7 bits (`weight_levels`: +-63, and 255 x 63 x 2 fits), which is
+what ONNX Runtime's own quantiser calls reduce_range.
 
 Image contract: as every engine, RGB float32 (N, 3, H, W) in [0, 1] ->
 (N, 3, 4H, 4W), unclamped.
@@ -26,227 +38,86 @@ Image contract: as every engine, RGB float32 (N, 3, H, W) in [0, 1] ->
 
 from __future__ import annotations
 
-import json
+import platform
 from pathlib import Path
 
 import numpy as np
 
-from restorer.engines.onnx_engine import OnnxRRDB
+from restorer.engines.int8_scales import (FLOAT_BLOCKS, ZERO_POINT, GraphBuilder, fold_weights, missing_blocks,
+                                          peaks_at, rrdb_graph)
+from restorer.engines.onnx_engine import OrtNetwork
 
-# Convolutions left in float (prefixes of their weight names): the image's own first and last
-# layers, and the trunk's first RRDB block and its last two, the ones whose int8 error reached the
-# output most (simulated one block at a time on x4plus at alpha 0.7: body.22 alone cost 52 dB of
-# agreement, body.21 55, body.0 56, the others 59-63). Keeping those three in float raised the
-# agreement on five Kodak and Set14 crops from 46.5 / 42.7 dB to 48.5 / 44.5 (alpha 0 / 0.7, with
-# clipped ranges widened by 1.25) for 5 % of the speed.
-IMAGE_LAYERS = ("conv_first", "conv_up1", "conv_up2", "conv_hr", "conv_last")
-FLOAT_LAYERS = (*IMAGE_LAYERS, "body.0.", "body.21.", "body.22.")
-# Activation ranges are the true extremes seen in calibration, never clipped. Clipping the rarest
-# 0.001 % on each side gives finer steps and scored 1-4 dB closer to fp32 on ordinary photos, but
-# a crisp, saturated photo (Set5's butterfly) then clipped: 23 dB from fp32 at alpha 0, with the
-# error on its white spots, against 38 dB with the extremes. An artefact on one photo in five is
-# worse than a finer average. (Five Set5 photos and five Kodak/Set14 crops, alpha 0 / 0.7: worst
-# 38.4 / 37.0 dB, mean 43.3 / 41.3 with the extremes; worst 23.1 / 35.4, mean 42.2 / 42.7 clipped
-# and widened by 1.25.)
-PERCENTILE = 100.0
+PRE_ACTIVATION_REACH = 3.0  # the pre-activation grid's negative reach, in units of each channel's peak
+MICROSOFT = "com.microsoft"  # ONNX Runtime's operator domain: QLinearLeakyRelu, channels-last QLinearConv
 
 
-def quantised_layers(state: dict, keep_float: tuple[str, ...] = IMAGE_LAYERS) -> list[str]:
-    """Names (weight-name prefixes) of the convolutions that may run in int8: all but those `keep_float`
-    starts. Calibration covers all of the trunk; the engine keeps FLOAT_LAYERS in float."""
-    return [k[: -len(".weight")] for k, v in state.items()
-            if k.endswith(".weight") and v.dim() == 4 and not k.startswith(keep_float)]
+def weight_levels(cpu_flags: str | None = None) -> int:
+    """127, or 63 on an x86 CPU without VNNI (where u8 x s8 products saturate a 16-bit sum)."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return 127  # ARM's dot-product instructions accumulate in 32 bits
+    if cpu_flags is None:
+        try:
+            cpu_flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpu_flags = ""  # not Linux: assume the worst
+    words = set(cpu_flags.split())
+    return 127 if {"avx512_vnni", "avx_vnni"} & words else 63
 
 
-def calibrate(net, crops, percentile: float = PERCENTILE, samples: int = 20000, seed: int = 0) -> dict:
-    """{layer: {"in": [lo, hi], "out": [lo, hi]}} for every int8 layer of `net` (an RRDBNet in torch).
+def qlinear_graph(state: dict, peaks: dict, hyper: dict, float_blocks: tuple[str, ...] = FLOAT_BLOCKS,
+                  levels: int = 127):
+    """The ONNX graph of the x4 RRDBNet `state`, every dense block outside `float_blocks` in ONNX Runtime's
+    quantised operators, with weights rounded to [-levels, levels]."""
+    graph = GraphBuilder(state)
+    unit, zero = graph.const(np.float32(1.0)), graph.const(np.uint8(ZERO_POINT))
+    # The pre-activation grid, in units of each channel's scale (peak / 127): 255 steps over
+    # [-REACH, 1] x peak, its zero point where 0 falls.
+    step = (1.0 + PRE_ACTIVATION_REACH) / 255.0
+    pre_scale = graph.const(np.float32(step * 127.0))
+    pre_zero = graph.const(np.uint8(round(PRE_ACTIVATION_REACH / step)))
 
-    `crops` are RGB float tensors (1, 3, h, w) in [0, 1]. Each crop contributes `samples`
-    random values per tensor; the range is the [100 - percentile, percentile] percentile
-    band of them, or with `percentile` 100 the true extremes over all crops, widened to
-    include 0 (uint8 must represent zero exactly).
-    """
-    import torch
+    def qconv(x_uint8: str, layer: str, scale_in: np.ndarray, scale_out: np.ndarray, y_scale: str, y_zero: str) -> str:
+        q, w_step, bias = fold_weights(graph.weights[f"{layer}.weight"], graph.weights[f"{layer}.bias"],
+                                       scale_in, scale_out, levels)
+        return graph.node("QLinearConv", [x_uint8, unit, zero, graph.const(q), graph.const(w_step),
+                                          graph.const(np.zeros(w_step.shape, np.int8)), y_scale, y_zero,
+                                          graph.const(bias)],
+                          domain=MICROSOFT, channels_last=1, pads=[1, 1, 1, 1], kernel_shape=[3, 3])
 
-    layers = set(quantised_layers(net.state_dict()))
-    modules = {n: m for n, m in net.named_modules() if n in layers}
-    rng = torch.Generator().manual_seed(seed)
-    seen: dict[tuple[str, str], list] = {}  # sampled values, for a percentile under 100
-    extremes: dict[tuple[str, str], tuple[float, float]] = {}
+    def dense_block(x: str, name: str) -> str:  # x: float NHWC
+        scales = [np.maximum(p, 1e-6).astype(np.float32) / 127.0 for p in peaks[name]]
+        # Per-channel scaling as a multiply, then one per-tensor rounding: ONNX Runtime's per-axis
+        # QuantizeLinear along the last axis ran 40x slower.
+        q = [graph.node("QuantizeLinear", [graph.node("Mul", [x, graph.const(1.0 / scales[0])]), unit, zero])]
+        for k in range(1, 5):
+            joined = q[0] if k == 1 else graph.node("Concat", q, axis=3)
+            pre = qconv(joined, f"{name}.conv{k}", np.concatenate(scales[:k]), scales[k], pre_scale, pre_zero)
+            q.append(graph.node("QLinearLeakyRelu", [pre, pre_scale, pre_zero, unit, zero], domain=MICROSOFT, alpha=0.2))
+        y5 = qconv(graph.node("Concat", q, axis=3), f"{name}.conv5", np.concatenate(scales[:5]), scales[5], unit, zero)
+        # Back to float per tensor, the per-channel scale (and the block's 0.2) as one multiply.
+        return graph.residual(x, graph.node("DequantizeLinear", [y5, unit, zero]), 0.2 * scales[5])
 
-    def keep(key, x):
-        flat = x.detach().flatten()
-        low, high = extremes.get(key, (0.0, 0.0))
-        extremes[key] = (min(low, float(flat.min())), max(high, float(flat.max())))
-        if percentile < 100:
-            index = torch.randint(0, flat.numel(), (min(samples, flat.numel()),), generator=rng)
-            seen.setdefault(key, []).append(flat[index].float())
-
-    hooks = []
-    for name, module in modules.items():
-        hooks.append(module.register_forward_pre_hook(lambda m, inp, n=name: keep((n, "in"), inp[0])))
-        hooks.append(module.register_forward_hook(lambda m, inp, out, n=name: keep((n, "out"), out)))
-    run_with_hooks(net, crops, hooks)
-    ranges: dict = {}
-    for (name, where), (lo, hi) in extremes.items():
-        if percentile < 100:
-            v = torch.cat(seen[(name, where)])
-            lo = min(0.0, float(torch.quantile(v, 1 - percentile / 100)))
-            hi = max(0.0, float(torch.quantile(v, percentile / 100)))
-        ranges.setdefault(name, {})[where] = [lo, hi]
-    return ranges
+    return rrdb_graph(graph, hyper, float_blocks, dense_block, int8_layout="nhwc", name="rrdbnet_x4_qlinear",
+                      opsets={MICROSOFT: 1})
 
 
-def run_with_hooks(net, crops, hooks: list) -> None:
-    """Run `net` over `crops` (calibration), then remove `hooks`, the forward hooks recording what it saw."""
-    import torch
-
-    try:
-        with torch.inference_mode():
-            for crop in crops:
-                net(crop)
-    finally:
-        for hook in hooks:
-            hook.remove()
-
-
-def ranges_at(table: dict, alpha: float) -> dict:
-    """Ranges for `alpha` from a calibration file's table {"alphas": [...], "ranges": [{...}, ...]}:
-    linear interpolation between the two nearest calibrated alphas (clamped at the ends)."""
-    alphas = table["alphas"]
-    alpha = min(max(float(alpha), alphas[0]), alphas[-1])
-    upper = next(i for i, a in enumerate(alphas) if a >= alpha)
-    if upper == 0 or alphas[upper] == alpha:
-        return table["ranges"][upper]
-    lower = upper - 1
-    t = (alpha - alphas[lower]) / (alphas[upper] - alphas[lower])
-    low, high = table["ranges"][lower], table["ranges"][upper]
-    return {name: {where: [(1 - t) * a + t * b for a, b in zip(low[name][where], high[name][where])]
-                   for where in low[name]} for name in low}
-
-
-def _uint8_params(lo: float, hi: float) -> tuple[np.float32, np.uint8]:
-    scale = max(hi - lo, 1e-8) / 255.0
-    zero = int(np.clip(round(-lo / scale), 0, 255))
-    return np.float32(scale), np.uint8(zero)
-
-
-def weight_params(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int8 weights, per-output-channel float32 scales): symmetric, scale = max|w| / 127."""
-    peak = np.abs(weight).reshape(weight.shape[0], -1).max(axis=1)
-    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    q = np.clip(np.rint(weight / scale[:, None, None, None]), -127, 127).astype(np.int8)
-    return q, scale
-
-
-def qdq_model(model, state: dict, ranges: dict, keep_float: tuple[str, ...] = FLOAT_LAYERS):
-    """A copy of the exported float graph `model` with the blend `state` installed, and every int8
-    layer wrapped in QuantizeLinear/DequantizeLinear pairs (input, weight, bias, output), which
-    ONNX Runtime fuses into integer convolutions."""
-    import onnx
-    from onnx import helper, numpy_helper
-
-    wanted = set(quantised_layers(state, keep_float))
-    missing = sorted(wanted - set(ranges))
-    if missing:
-        raise ValueError(f"the int8 calibration does not fit this network (it lacks {missing[0]})")
-    ranges = {name: r for name, r in ranges.items() if name in wanted}
-    graph = onnx.ModelProto()
-    graph.CopyFrom(model)
-    g = graph.graph
-    floats = {name: tensor.detach().float().cpu().numpy() for name, tensor in state.items()}
-    kept = [init for init in g.initializer if init.name not in floats]
-    del g.initializer[:]
-    g.initializer.extend(kept)
-    nodes = list(g.node)
-    del g.node[:]
-    added = []
-
-    def init(name, array):
-        added.append(numpy_helper.from_array(array, name))
-        return name
-
-    def qdq(tensor, out, scale, zero):
-        q = f"{out}_q"
-        g.node.append(helper.make_node("QuantizeLinear", [tensor, scale, zero], [q], name=f"{out}_Q"))
-        g.node.append(helper.make_node("DequantizeLinear", [q, scale, zero], [out], name=f"{out}_DQ"))
-
-    for node in nodes:
-        layer = node.input[1][: -len(".weight")] if node.op_type == "Conv" and len(node.input) > 1 else None
-        if layer is None or layer not in ranges:
-            g.node.append(node)
-            continue
-        x, w = node.input[0], node.input[1]
-        b = node.input[2] if len(node.input) > 2 else None
-        s_in, z_in = _uint8_params(*ranges[layer]["in"])
-        s_out, z_out = _uint8_params(*ranges[layer]["out"])
-        qdq(x, f"{layer}.x_dq", init(f"{layer}.x_scale", s_in), init(f"{layer}.x_zero", z_in))
-        wq, ws = weight_params(floats[w])
-        g.node.append(helper.make_node(
-            "DequantizeLinear", [init(f"{layer}.w_q", wq), init(f"{layer}.w_scale", ws),
-                                 init(f"{layer}.w_zero", np.zeros_like(ws, dtype=np.int8))],
-            [f"{layer}.w_dq"], name=f"{layer}.w_DQ", axis=0))
-        inputs = [f"{layer}.x_dq", f"{layer}.w_dq"]
-        if b is not None:
-            bs = (s_in * ws).astype(np.float32)
-            bq = np.rint(floats[b] / bs).astype(np.int32)
-            g.node.append(helper.make_node(
-                "DequantizeLinear", [init(f"{layer}.b_q", bq), init(f"{layer}.b_scale", bs),
-                                     init(f"{layer}.b_zero", np.zeros_like(bq))],
-                [f"{layer}.b_dq"], name=f"{layer}.b_DQ", axis=0))
-            inputs.append(f"{layer}.b_dq")
-        raw = f"{layer}.y_raw"
-        conv = helper.make_node("Conv", inputs, [raw], name=node.name)
-        conv.attribute.extend(node.attribute)
-        g.node.append(conv)
-        qdq(raw, node.output[0], init(f"{layer}.y_scale", s_out), init(f"{layer}.y_zero", z_out))
-    quantised = {f"{layer}.{part}" for layer in ranges for part in ("weight", "bias")}
-    added += [numpy_helper.from_array(array, name) for name, array in floats.items() if name not in quantised]
-    g.initializer.extend(added)
-    return graph
-
-
-TABLE_FILE = "rrdbnet_x4_int8_ranges.json"
-TABLE_SHA256 = "7c9cef1df327dee86a7048cf0d1d5abbaef6a2848a330659bf7b96f1d8a6763c"
-
-
-def bundled_table() -> dict:
-    """The shipped calibration of the bundled x4 pair (faithful network and x4plus), checked by SHA-256."""
-    return load_table(checked_calibration(TABLE_FILE, TABLE_SHA256))
-
-
-def checked_calibration(name: str, sha256: str) -> Path:
-    """The path of a calibration file shipped in weights/, refused when missing or not the file we made."""
-    from restorer.errors import ModelUnavailable
-    from restorer.models.store import sha256_of
-    from restorer.paths import bundled_weights_dir
-
-    path = bundled_weights_dir() / name
-    if not path.is_file():
-        raise ModelUnavailable(f"The int8 calibration {name} is missing from {path.parent}; reinstall Restorer.")
-    if sha256_of(path) != sha256:
-        raise ModelUnavailable(f"{name} is damaged (its SHA-256 does not match); reinstall Restorer.")
-    return path
-
-
-def load_table(path: Path) -> dict:
-    """A calibration file: {"alphas": [...], "ranges": [{layer: {"in": [lo, hi], "out": [lo, hi]}}, ...]}."""
-    table = json.loads(Path(path).read_text())
-    if not table.get("alphas") or len(table["alphas"]) != len(table.get("ranges", [])):
-        raise ValueError(f"{path} is not an int8 calibration file")
-    return table
-
-
-class OnnxInt8RRDB(OnnxRRDB):
-    """RRDBNet in int8 on ONNX Runtime; `load(state, alpha)` quantises a new blend's weights."""
+class OnnxInt8RRDB(OrtNetwork):
+    """RRDBNet in int8 on ONNX Runtime; `load(state, alpha)` folds and rounds a new blend's weights
+    (about 0.2 s in numpy) and starts a session for it (about 0.3 s)."""
 
     name = "onnxruntime-int8"
-    keep_float = FLOAT_LAYERS
 
-    def __init__(self, hyper: dict, folder: Path, table: dict, threads: int = 0) -> None:
-        super().__init__(hyper, folder, threads)
+    def __init__(self, hyper: dict, table: dict, threads: int = 0, float_blocks: tuple[str, ...] = FLOAT_BLOCKS,
+                 levels: int | None = None) -> None:
+        super().__init__(hyper["scale"], threads)
+        self._hyper = dict(hyper)
         self._table = table
+        self._float_blocks = float_blocks
+        self.levels = weight_levels() if levels is None else levels
 
     def load(self, state: dict, alpha: float = 1.0) -> None:
-        model = qdq_model(self._model, state, ranges_at(self._table, alpha), self.keep_float)
-        self._start_session(model)
+        peaks = peaks_at(self._table, alpha)
+        missing = missing_blocks(self._hyper, peaks, self._float_blocks)
+        if missing:
+            raise ValueError(f"the int8 calibration does not fit this network (it lacks {missing[0]})")
+        self._start_session(qlinear_graph(state, peaks, self._hyper, self._float_blocks, self.levels))

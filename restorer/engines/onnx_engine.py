@@ -55,33 +55,16 @@ def _exported(hyper: dict, folder: Path) -> Path:
 ARENA_SHRINK = ("memory.enable_memory_arena_shrinkage", "cpu:0")
 
 
-class OnnxRRDB:
-    """An RRDBNet run by ONNX Runtime; `load(state)` installs new weights (a new blend)."""
+class OrtNetwork:
+    """A network run by ONNX Runtime from an in-memory ONNX model with input "x" and output "y";
+    subclasses build the model (`_start_session`). Cancel reaches inside a run."""
 
-    name = "onnxruntime"
     supports_cancel = True
 
-    def __init__(self, hyper: dict, folder: Path, threads: int = 0) -> None:
-        import onnx
-
-        self.scale = hyper["scale"]
-        self._model = onnx.load(str(_exported(hyper, folder)))
+    def __init__(self, scale: int, threads: int = 0) -> None:
+        self.scale = scale
         self._threads = threads
         self._session = None
-
-    def load(self, state: dict, alpha: float | None = None) -> None:
-        """Install a blend's weights; `alpha`, the Look it was made at, matters only to the int8 subclass."""
-        from onnx import numpy_helper
-
-        names = {init.name for init in self._model.graph.initializer}
-        missing = [k for k in state if k not in names]
-        if missing:
-            raise RuntimeError(f"the exported graph lacks weights such as {missing[0]}")
-        for index, init in enumerate(self._model.graph.initializer):
-            if init.name in state:
-                array = state[init.name].detach().float().cpu().numpy()
-                self._model.graph.initializer[index].CopyFrom(numpy_helper.from_array(array, init.name))
-        self._start_session(self._model)
 
     def _start_session(self, model) -> None:
         import onnxruntime as ort
@@ -133,3 +116,29 @@ class OnnxRRDB:
             if watcher is not None:
                 stop.set()
         return torch.from_numpy(out)
+
+
+class OnnxRRDB(OrtNetwork):
+    """An RRDBNet run by ONNX Runtime; `load(state)` installs new weights (a new blend)."""
+
+    name = "onnxruntime"
+
+    def __init__(self, hyper: dict, folder: Path, threads: int = 0) -> None:
+        import onnx
+
+        super().__init__(hyper["scale"], threads)
+        self._model = onnx.load(str(_exported(hyper, folder)))
+
+    def load(self, state: dict, alpha: float | None = None) -> None:
+        """Install a blend's weights; `alpha`, the Look it was made at, matters only to the int8 engines."""
+        from onnx import numpy_helper
+
+        names = {init.name for init in self._model.graph.initializer}
+        missing = [k for k in state if k not in names]
+        if missing:
+            raise RuntimeError(f"the exported graph lacks weights such as {missing[0]}")
+        for index, init in enumerate(self._model.graph.initializer):
+            if init.name in state:
+                array = state[init.name].detach().float().cpu().numpy()
+                self._model.graph.initializer[index].CopyFrom(numpy_helper.from_array(array, init.name))
+        self._start_session(self._model)

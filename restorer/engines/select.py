@@ -24,12 +24,9 @@ from restorer.engines import TOLERANCE_DB
 
 REFERENCE = "torch-fp32"
 # Part of the cache key: raised whenever what is measured or how the choice is made changes, so a table
-# measured under older rules is measured again (2: accuracy at the default Look, build times, OpenVINO).
-RULES = 2
-# Engines measured and listed but never chosen automatically, and why. One small input can pass the PSNR
-# check where the eval sets do not: ONNX Runtime's per-tensor int8 measured 45.6 dB on the 48-px input at
-# alpha 0.7, yet moved Set5 by 0.31 dB (README, Speed).
-BY_CHOICE_ONLY = {"onnxruntime-int8": "by choice only (--precision int8): it moves Set5 by 0.13-0.31 dB"}
+# measured under older rules is measured again (2: accuracy at the default Look, build times, OpenVINO;
+# 3: ONNX Runtime's int8 engine became per-channel and may be chosen).
+RULES = 3
 MEASURE_SIDE = 48
 
 
@@ -148,10 +145,10 @@ def build(name: str, state: dict, hyper: dict, alpha: float = 1.0):
         net.load(state)
         return net
     if name == "onnxruntime-int8":
-        from restorer.engines.int8 import OnnxInt8RRDB, bundled_table
-        from restorer.paths import cache_dir
+        from restorer.engines.int8 import OnnxInt8RRDB
+        from restorer.engines.int8_scales import bundled_table
 
-        net = OnnxInt8RRDB(hyper, cache_dir() / "engines", bundled_table())
+        net = OnnxInt8RRDB(hyper, bundled_table())
         net.load(state, alpha)
         return net
     if name == "openvino-int8":
@@ -227,8 +224,6 @@ def judge(engine: str, psnr_db: float) -> tuple[bool, str]:
     """(may the automatic choice take `engine`, why not) from its output's PSNR against fp32."""
     if psnr_db < TOLERANCE_DB:
         return False, f"output {psnr_db:.1f} dB from fp32, under {TOLERANCE_DB}"
-    if engine in BY_CHOICE_ONLY:
-        return False, BY_CHOICE_ONLY[engine]
     return True, ""
 
 

@@ -174,9 +174,10 @@ class ModelManager:
 
                     net = OnnxRRDB(hyper, cache_dir() / "engines")
                 elif engine == "onnxruntime-int8":
-                    from restorer.engines.int8 import OnnxInt8RRDB, bundled_table
+                    from restorer.engines.int8 import OnnxInt8RRDB
+                    from restorer.engines.int8_scales import bundled_table
 
-                    net = OnnxInt8RRDB(hyper, cache_dir() / "engines", bundled_table())
+                    net = OnnxInt8RRDB(hyper, bundled_table())
                 else:
                     from restorer.engines.ncnn_engine import NcnnRRDB
 

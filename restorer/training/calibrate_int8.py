@@ -1,25 +1,23 @@
-"""Measure the int8 engines' activation ranges for the x4 blend, at several Look alphas.
+"""Measure the int8 engines' per-channel activation peaks for the x4 blend, at several Look alphas.
 
-    python -m restorer.training.calibrate_int8 --data ../shared/data/train \\
-        --out weights/rrdbnet_x4_int8_ranges.json
     python -m restorer.training.calibrate_int8 --data ../shared/data/train --per-channel \\
         --out weights/rrdbnet_x4_int8_peaks.npz
 
-The first (ONNX Runtime's int8 engine, `restorer.engines.int8`) keeps one range
-per tensor; `--per-channel` measures each dense block's feature maps channel by
-channel, for OpenVINO's int8 engine (`restorer.engines.openvino_int8`).
+Each dense block's feature maps are measured channel by channel
+(`restorer.engines.int8_scales`), for both int8 engines (ONNX Runtime's and
+OpenVINO's). `--per-channel` is the only kind now and may be left out; an
+earlier per-tensor table for ONNX Runtime was retired with the engine that read it.
 
 Each alpha blends the bundled faithful network with x4plus and runs it on the
 same crops: photos from train/ (imagenet_samples included, for colour) shrunk
-by a random factor of 1-4, softly or crisply, then cut to 64-pixel squares. The ranges
-(`restorer.engines.int8.calibrate`) go to a JSON file the engine interpolates
+by a random factor of 1-4, softly or crisply, then cut to 64-pixel squares. The peaks
+(`restorer.engines.int8_scales.calibrate_peaks`) go to one .npz the engines interpolate
 between. Deterministic for a given --seed; a few minutes on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -90,18 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
     parser.add_argument("--crops", type=int, default=32)
-    parser.add_argument("--percentile", type=float, default=100.0, help="100: the true extremes")
     parser.add_argument("--side", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--per-channel", action="store_true",
-                        help="per-channel peaks of every dense block (.npz) for the OpenVINO int8 engine")
+                        help="per-channel peaks of every dense block (.npz): the only kind, kept for old commands")
     parser.add_argument("--synthetic", type=int, default=0,
                         help="add this many synthetic crops of saturated flat colour and lettering")
     args = parser.parse_args(argv)
 
     import torch
 
-    from restorer.engines.int8 import calibrate
+    from restorer.engines.int8_scales import calibrate_peaks, save_table
     from restorer.models.archs.rrdbnet import RRDBNet, hyperparameters
     from restorer.models.interpolate import blend
     from restorer.models.manager import ModelManager
@@ -116,29 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     for alpha in alphas:
         net = RRDBNet(**hyperparameters(psnr)).eval()
         net.load_state_dict(blend(psnr, gan, alpha))
-        if args.per_channel:
-            from restorer.engines.openvino_int8 import calibrate_peaks
-
-            tables.append(calibrate_peaks(net, crops))
-        else:
-            tables.append(calibrate(net, crops, percentile=args.percentile, seed=args.seed))
+        tables.append(calibrate_peaks(net, crops))
         print(f"alpha {alpha}: {len(tables[-1])} layers, {time.time() - start:.0f} s", flush=True)
-    meta = {"percentile": args.percentile, "crops": args.crops, "synthetic": args.synthetic, "side": args.side,
-            "seed": args.seed,
+    meta = {"crops": args.crops, "synthetic": args.synthetic, "side": args.side, "seed": args.seed,
             "data": str(args.data), "seconds": round(time.time() - start)}
-    if args.per_channel:
-        from restorer.engines.openvino_int8 import save_table
-
-        del meta["percentile"]  # always the true extremes
-        save_table(args.out, alphas, tables, meta)
-        print(f"wrote {args.out}")
-        return 0
-    from restorer.imaging import write_text_atomically
-
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(args.out, json.dumps({"meta": meta, "alphas": alphas, "ranges": [
-        {name: {k: [round(v, 5) for v in r] for k, r in layer.items()} for name, layer in table.items()}
-        for table in tables]}, separators=(",", ":")))
+    save_table(args.out, alphas, tables, meta)
     print(f"wrote {args.out}")
     return 0
 
