@@ -95,9 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--save-mask", action="store_true", help="write the mask that was filled next to each result")
     run.add_argument("--tile", type=int, help="tile size in input pixels (smaller uses less memory)")
     run.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
-                     help="auto: the fastest engine that keeps full accuracy on this machine (OpenVINO int8 where "
-                          "it qualifies); int8: integer enlargement even where auto would not choose it "
-                          "(OpenVINO's within 0.06 dB of fp32 on Set5/Set14/BSD100, ONNX Runtime's 0.1-0.3 dB)")
+                     help="auto: the fastest engine that keeps full accuracy on this machine (per-channel int8 on "
+                          "OpenVINO or ONNX Runtime where it qualifies); int8: integer enlargement even where auto "
+                          "would not choose it (within 0.07 dB of fp32 on Set5/Set14/BSD100 with VNNI)")
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps", "vulkan"), default="auto",
                      help="where networks run: auto picks a CUDA or Apple GPU when there is one; vulkan runs the "
                           "enlargement on an AMD, Intel or Apple GPU through ncnn")

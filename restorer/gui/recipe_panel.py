@@ -258,9 +258,9 @@ class RecipePanel(QWidget):
         self.upscale_int8 = QCheckBox("Integer arithmetic (int8), even where not chosen automatically")
         self.upscale_int8.setObjectName("upscale_int8")
         self.upscale_int8.setToolTip("Runs the exact blend's convolutions in 8-bit integers, even where the automatic "
-                                     "choice would not: with OpenVINO about 3.6x plain full precision on an AVX-512 CPU "
-                                     "and within 0.06 dB of it (ONNX Runtime's int8: 1.6-2.1x, 0.1-0.3 dB less "
-                                     "faithful); built-in pair only")
+                                     "choice would not: about 3.6x plain full precision on an AVX-512 CPU with VNNI "
+                                     "and within 0.07 dB of it (OpenVINO where installed, else ONNX Runtime); on CPUs "
+                                     "without VNNI it gains less and is a little less faithful; built-in pair only")
         self.upscale_int8.setAccessibleName("Integer arithmetic")
         form.addRow("", self.upscale_int8)
         self.upscale_faces = QCheckBox("Keep faces faithful")
