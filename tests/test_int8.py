@@ -84,12 +84,18 @@ def test_onnxruntime_int8_is_close_to_fp32_runs_integer_kernels_follows_the_blen
         net(x, cancel=Stopped())
 
 
-def test_a_calibration_lacking_a_block_is_refused(tmp_path):
+@pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])
+def test_a_calibration_lacking_a_block_is_refused_by_both_int8_engines(tmp_path, runtime):
+    if runtime == "openvino":
+        pytest.importorskip("openvino")
+        from restorer.engines.openvino_int8 import OpenVinoInt8RRDB as engine
+    else:
+        engine = int8.OnnxInt8RRDB
     state = random_state(1)
     table = peaks_table(tmp_path, {1.0: state})
     keep = [i for i, name in enumerate(table["blocks"]) if name != "body.1.rdb3"]
     table = {**table, "blocks": [table["blocks"][i] for i in keep], "peaks": table["peaks"][:, keep]}
-    net = int8.OnnxInt8RRDB(SMALL_HYPER, table, threads=1)
+    net = engine(SMALL_HYPER, table, threads=1)
     with pytest.raises(ValueError, match="body.1.rdb3"):
         net.load(state, 1.0)
 

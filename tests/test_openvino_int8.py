@@ -119,17 +119,6 @@ def test_openvino_int8_is_close_to_fp32_runs_integer_kernels_follows_the_blend_a
         net(x, cancel=Stopped())
 
 
-def test_a_calibration_lacking_a_block_is_refused(tmp_path):
-    pytest.importorskip("openvino")
-    state = _state(1)
-    table = _table(tmp_path, {1.0: state})
-    keep = [i for i, name in enumerate(table["blocks"]) if name != "body.1.rdb3"]
-    table = {**table, "blocks": [table["blocks"][i] for i in keep], "peaks": table["peaks"][:, keep]}
-    net = ov8.OpenVinoInt8RRDB(HYPER, table, threads=1)
-    with pytest.raises(ValueError, match="body.1.rdb3"):
-        net.load(state, 1.0)
-
-
 def test_a_slow_to_build_engine_is_used_only_where_it_repays_its_build():
     measured = [Measurement("onnxruntime", 5.0, 120.0, True), Measurement("openvino-int8", 10.0, 50.0, True, "", 6.0),
                 Measurement("torch-fp32", 3.0, 999.0, True)]
