@@ -259,3 +259,30 @@ def test_each_device_keeps_its_own_engine_table(monkeypatch, tmp_path):
         monkeypatch.setattr(select, "_key", lambda device, n=n: f"machine {n}")
         select.best_engine("cpu")
     assert len(json.loads((tmp_path / "engine.json").read_text())["tables"]) == select.KEPT_TABLES
+
+
+def test_engines_close_on_the_small_input_are_timed_again_on_a_larger_one(monkeypatch, tmp_path):
+    table = [select.Measurement("torch-fp32", 3.0, 999.0, True), select.Measurement("onnxruntime-int8", 9.8, 46.7, True),
+             select.Measurement("openvino-int8", 9.5, 46.3, True), select.Measurement("fast-wrong", 20.0, 30.0, False),
+             select.Measurement("onnxruntime", 5.8, 140.0, True), select.Measurement("broken", None, None, False)]
+    assert select.contenders(table) == ["onnxruntime-int8", "openvino-int8"]  # the inaccurate one never counts
+    assert select.contenders(table[:2]) == []  # a clear winner needs no second look
+    assert select.contenders([]) == []
+
+    # measure() times the contenders again at the larger side, and only them.
+    monkeypatch.setenv("RESTORER_CACHE", str(tmp_path))
+    monkeypatch.setattr(select, "candidates", lambda device: [select.REFERENCE, "torch-fp32-cl"])
+    monkeypatch.setattr(select, "contenders", lambda results, margin=None: ["torch-fp32-cl"])
+    seen = []
+    real_timed = select._timed
+
+    def timed(net, x, repeats):
+        seen.append(tuple(x.shape[-2:]))
+        return real_timed(net, x, repeats)
+
+    monkeypatch.setattr(select, "_timed", timed)
+    results = select.measure("cpu", state=_state(), hyper=HYPER, side=16, repeats=1, refine_side=24)
+    assert seen == [(24, 24)]
+    refined = next(m for m in results if m.engine == "torch-fp32-cl")
+    assert "at 24 px" in refined.note and refined.usable
+    assert next(m for m in results if m.engine == select.REFERENCE).note == ""

@@ -1,8 +1,9 @@
 """Pick the fastest engine that is accurate enough, by measuring on this machine, once.
 
-Each candidate runs Real-ESRGAN x4plus on a 64x64 photo-like input (twice,
-after a warm-up); its output is compared with torch fp32's. The fastest one
-within TOLERANCE_DB is chosen, and the table is kept in the user's cache
+Each candidate runs Real-ESRGAN x4plus on a 48x48 photo-like input (twice,
+after a warm-up); its output is compared with torch fp32's. Those within
+TOLERANCE_DB that come within 20 % of the fastest are timed again on a
+160x160 input, and the fastest there is chosen, and the table is kept in the user's cache
 (`engine.json`) under a key made of the CPU model, the devices and the
 library versions, so a new machine, GPU or library measures again; the
 tables of the last few keys are kept side by side, so moving between the
@@ -25,9 +26,15 @@ from restorer.engines import TOLERANCE_DB
 REFERENCE = "torch-fp32"
 # Part of the cache key: raised whenever what is measured or how the choice is made changes, so a table
 # measured under older rules is measured again (2: accuracy at the default Look, build times, OpenVINO;
-# 3: ONNX Runtime's int8 engine became per-channel and may be chosen).
+# 3: ONNX Runtime's int8 became per-channel, and close contenders are timed again on a larger input).
 RULES = 3
 MEASURE_SIDE = 48
+# The engines that come within CONTENDER_MARGIN of the fastest at MEASURE_SIDE are timed again at
+# REFINE_SIDE: the int8 engines tie at 48 px (ONNX Runtime's 9.8 kpx/s, OpenVINO's 9.5), while on real
+# photos OpenVINO's is 7-12 % ahead (320 px 10.8 against 9.0-9.6; an 832-px photo in four tiles 8.1
+# against 7.2; one sitting, 2-core AVX-512 Xeon with VNNI). A few seconds more, once per machine.
+CONTENDER_MARGIN = 0.2
+REFINE_SIDE = 160
 
 
 @dataclass
@@ -168,11 +175,15 @@ def build(name: str, state: dict, hyper: dict, alpha: float = 1.0):
 
 
 def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None = None,
-            side: int = MEASURE_SIDE, repeats: int = 2) -> list[Measurement]:
+            side: int = MEASURE_SIDE, repeats: int = 2, refine_side: int = REFINE_SIDE) -> list[Measurement]:
     """Speed and accuracy of every candidate on `device`: by default the bundled pair at the default Look
     (alpha 0.7), which is what the app enlarges with unless the user moves the slider. (The int8 engines'
     error grows towards alpha 1, x4plus alone: there OpenVINO's is 41-51 dB from fp32 on Set5 and Kodak
-    crops, against 47-55 at 0.7, yet Set5 and Set14 moved by under 0.05 dB at alpha 0, 0.7 and 1; README.)"""
+    crops, against 47-55 at 0.7, yet Set5 and Set14 moved by under 0.05 dB at alpha 0, 0.7 and 1; README.)
+
+    Every candidate runs on a `side`-pixel input; the usable ones that come close to the fastest
+    (`contenders`) are timed again on a `refine_side`-pixel input, nearer a real tile, and that speed is
+    the one kept."""
     import numpy as np
     import torch
 
@@ -190,14 +201,13 @@ def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None =
     x = torch.from_numpy(photo_like(side)).permute(2, 0, 1)[None].contiguous()
     kpx = side * side / 1000
     results, reference = [], None
+    kept = {}  # the usable engines, until the contenders among them are timed again
     for name in [REFERENCE] + [c for c in candidates(device) if c != REFERENCE]:
         try:
             start = time.perf_counter()
             net = build(name, state, hyper, alpha)
             load_s = time.perf_counter() - start
-            inp = x.to({"torch-cuda": "cuda", "torch-mps": "mps"}.get(name, "cpu"))
-            if name != REFERENCE and name.startswith("torch") and name != "torch-bf16-fused":
-                inp = inp.contiguous(memory_format=torch.channels_last)
+            inp = _as_input(name, x)
             with torch.inference_mode():
                 out = net(inp).float().cpu()
                 times = []
@@ -217,7 +227,53 @@ def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None =
         usable, note = judge(name, psnr)
         results.append(Measurement(name, kpx / statistics.median(times), psnr if psnr != float("inf") else 999.0,
                                    usable, note, round(load_s, 3)))
+        if usable:
+            kept[name] = net
+        del net
+    if refine_side and refine_side != side:
+        big = torch.from_numpy(photo_like(refine_side, seed=1)).permute(2, 0, 1)[None].contiguous()
+        for measurement in results:
+            if measurement.engine in contenders(results):
+                seconds = _timed(kept[measurement.engine], _as_input(measurement.engine, big), repeats)
+                measurement.kpx_s = refine_side * refine_side / 1000 / seconds
+                measurement.note = f"speed at {refine_side} px (it came within {CONTENDER_MARGIN:.0%} at {side} px)"
     return results
+
+
+def _as_input(name: str, x):
+    """`x` on the engine's device, in its layout (torch engines other than the reference run channels-last)."""
+    import torch
+
+    x = x.to({"torch-cuda": "cuda", "torch-mps": "mps"}.get(name, "cpu"))
+    if name != REFERENCE and name.startswith("torch") and name != "torch-bf16-fused":
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
+def _timed(net, x, repeats: int) -> float:
+    """Median seconds of `repeats` calls of `net` on `x`, after one warm-up call."""
+    import torch
+
+    with torch.inference_mode():
+        net(x)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            net(x)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def contenders(results: list[Measurement], margin: float | None = None) -> list[str]:
+    """The usable engines within `margin` (CONTENDER_MARGIN) of the fastest on the small input, when there are
+    two or more: the small input decides which engines could win, a larger one decides between them."""
+    margin = CONTENDER_MARGIN if margin is None else margin
+    usable = [m for m in results if m.usable and m.kpx_s]
+    if not usable:
+        return []
+    best = max(m.kpx_s for m in usable)
+    close = [m.engine for m in usable if m.kpx_s >= (1 - margin) * best]
+    return close if len(close) > 1 else []
 
 
 def judge(engine: str, psnr_db: float) -> tuple[bool, str]:
