@@ -25,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from restorer.engines.int8_scales import (  # noqa: F401  (the per-channel scheme's names, as before)
-    FLOAT_BLOCKS, PARTS, PEAKS_FILE, PEAKS_SHA256, ZERO_POINT, GraphBuilder, bundled_table, calibrate_peaks,
-    dense_blocks, dense_blocks_of, fold_weights, load_table, missing_blocks, peaks_at, rrdb_graph, save_table)
+from restorer.engines.int8_scales import (FLOAT_BLOCKS, PEAKS_SHA256, ZERO_POINT, GraphBuilder, fold_weights,
+                                          missing_blocks, peaks_at, rrdb_graph)
 
 
 def available() -> tuple[bool, str]:

@@ -159,7 +159,8 @@ def build(name: str, state: dict, hyper: dict, alpha: float = 1.0):
         net.load(state, alpha)
         return net
     if name == "openvino-int8":
-        from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table, compiled_cache
+        from restorer.engines.int8_scales import bundled_table
+        from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, compiled_cache
 
         net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
         net.load(state, alpha)

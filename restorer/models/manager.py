@@ -166,7 +166,8 @@ class ModelManager:
             if engine not in self._sr_others:
                 hyper = hyperparameters(psnr)
                 if engine == "openvino-int8":
-                    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, bundled_table, compiled_cache
+                    from restorer.engines.int8_scales import bundled_table
+                    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, compiled_cache
 
                     net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
                 elif engine == "onnxruntime":
