@@ -128,13 +128,24 @@ class OpenVinoInt8RRDB:
         message = "The restoration was cancelled; nothing was written."
         if cancel is not None and cancel.cancelled:
             raise Cancelled(message)
+        array = x.detach().float().cpu().numpy()
+        height, width = array.shape[-2:]
+        if min(height, width) < MIN_SIDE:
+            # OpenVINO's compiled graph returns NaN for a one-pixel-wide input (a 1x1 photo came out black);
+            # repeat the edge pixels up to MIN_SIDE and keep only the enlarged original.
+            array = np.pad(array, ((0, 0), (0, 0), (0, max(0, MIN_SIDE - height)), (0, max(0, MIN_SIDE - width))),
+                           mode="edge")
         request = self._compiled.create_infer_request()
-        request.start_async({0: np.ascontiguousarray(x.detach().float().cpu().numpy())})
+        request.start_async({0: np.ascontiguousarray(array)})
         while not request.wait_for(50):  # milliseconds: Cancel stops the network inside a tile
             if cancel is not None and cancel.cancelled:
                 request.cancel()
                 raise Cancelled(message)
-        return torch.from_numpy(request.get_output_tensor(0).data.copy())
+        out = request.get_output_tensor(0).data[..., : height * self.scale, : width * self.scale]
+        return torch.from_numpy(np.ascontiguousarray(out))
+
+
+MIN_SIDE = 2  # the smallest input side OpenVINO's int8 graph enlarges correctly (measured: 1 px gave NaN)
 
 
 CACHE_KEEP = 6  # compiled blends kept on disk, about 27 MB each: the Looks compiled most recently
