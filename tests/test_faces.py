@@ -63,6 +63,43 @@ def test_the_face_blend_changes_pixels_only_near_the_face():
     assert mask.max() == pytest.approx(1.0, abs=0.02) and mask[0, 0] == 0.0
 
 
+def test_a_faithful_pass_that_strays_further_from_the_photo_than_the_look_is_not_blended_in():
+    """The faithful network etched a faint halftone screen into crosshatch on a real print; such a pass must
+    not replace the Look over the face, while one closer to the photo still does, in full."""
+    import cv2
+
+    from restorer.faces.blend import STRAYS, faithful_share
+
+    rng = np.random.default_rng(0)
+    source = cv2.GaussianBlur(rng.uniform(0.2, 0.8, (24, 24, 3)).astype(np.float32), (0, 0), 1.5)
+    mask = np.zeros((24, 24), np.float32)
+    mask[4:20, 6:18] = 1.0
+    exact = cv2.resize(source, (96, 96), interpolation=cv2.INTER_CUBIC)
+    drift = np.float32(0.03) * np.sign(rng.standard_normal((96, 96, 1))).astype(np.float32)
+    look = np.clip(exact + cv2.GaussianBlur(drift, (0, 0), 6.0)[..., None] * 8, 0, 1)  # strays a little
+    yy, xx = np.mgrid[0:96, 0:96]
+    hatch = (0.15 * np.sign(np.sin(np.pi * (xx + yy) / 6.0)))[..., None].astype(np.float32)  # 12-px crosshatch
+    etched = np.clip(exact + hatch, 0, 1)
+    assert faithful_share(exact, look, source, mask) == 1.0  # closer to the photo: used in full
+    assert faithful_share(etched, look, source, mask) == 0.0  # strays further: the Look stays
+    assert faithful_share(look, look, source, mask) == 1.0 and STRAYS > 1.0
+    assert 0.0 < faithful_share(np.clip(exact + 0.5 * (look - exact) + 0.6 * (look - exact), 0, 1), look, source,
+                                mask) < 1.0  # a ramp between
+
+    # blend_into leaves the Look alone for a pass that strays, reports it, and without a source blends as before.
+    face = Face((40.0, 30.0, 20.0, 24.0), 0.9, ((45.0, 38.0), (55.0, 38.0), (50.0, 44.0), (46.0, 49.0), (54.0, 49.0)))
+    region = face_region(face, 100, 120)
+    x0, y0, x1, y1 = region
+    photo = cv2.GaussianBlur(rng.uniform(0.3, 0.6, (120, 100, 3)).astype(np.float32), (0, 0), 2.0)
+    result = np.ascontiguousarray(cv2.resize(photo, (400, 480), interpolation=cv2.INTER_CUBIC))
+    before = result.copy()
+    h, w = (y1 - y0) * 4, (x1 - x0) * 4
+    stray = np.clip(before[y0 * 4 : y0 * 4 + h, x0 * 4 : x0 * 4 + w] + 0.2, 0, 1)
+    assert blend_into(result, stray, region, face, 4, source=photo[y0:y1, x0:x1]) == 0.0
+    assert np.array_equal(result, before)
+    assert blend_into(result, stray, region, face, 4) == 1.0 and not np.array_equal(result, before)
+
+
 def test_face_handling_changes_the_enlargement_only_around_the_face(monkeypatch):
     """The whole stage on a synthetic photo with a fake detector and networks that differ by alpha."""
     import torch

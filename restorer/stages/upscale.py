@@ -112,7 +112,9 @@ def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: Up
                         context: StageContext):
     """Enlarge each face again at the faithful alpha and blend it into `out` (x4, in place).
 
-    A generator like a stage (progress 0..1 over the faces), so Cancel reaches it between tiles.
+    A generator like a stage (progress 0..1 over the faces), so Cancel reaches it between tiles; returns
+    the share of each face's faithful pass that was blended in (below 1 where, shrunk back, it strayed further
+    from the photo than the Look: `restorer.faces.blend.faithful_share`).
     """
     from restorer.faces.blend import blend_into, face_region
     from restorer.tiling import run_tiled
@@ -122,11 +124,13 @@ def keep_faces_faithful(photo: Photo, out: np.ndarray, faces: list, settings: Up
     regions = [face_region(face, width, height) for face in faces]
     area = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions)
     net, runtime = enlarger(settings, settings.alpha * (1 - settings.face_strength), context, area)
+    shares = []
     for index, (face, (x0, y0, x1, y1)) in enumerate(zip(faces, regions)):
         faithful = yield from scaled(run_tiled(net, np.ascontiguousarray(pixels[y0:y1, x0:x1]), scale=net.scale,
                                                runtime=runtime, tile=settings.tile, out_dtype=np.float32),
                                      index / len(faces), (index + 1) / len(faces))
-        blend_into(out, faithful, (x0, y0, x1, y1), face, net.scale)
+        shares.append(blend_into(out, faithful, (x0, y0, x1, y1), face, net.scale, source=pixels[y0:y1, x0:x1]))
+    return shares
 
 
 def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> StageGenerator:
@@ -176,8 +180,12 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
                                       tile=settings.tile, ensemble=settings.ensemble, cancel=context.cancel),
                             0.0, share)
     if faces:
-        yield from scaled(keep_faces_faithful(photo, out, faces, settings, context), share, 1.0)
+        shares = yield from scaled(keep_faces_faithful(photo, out, faces, settings, context), share, 1.0)
         note += f", {len(faces)} face(s) kept faithful (alpha {settings.alpha * (1 - settings.face_strength):.2f})"
+        held = sum(s < 1.0 for s in shares)
+        if held:
+            note += (f"; {held} of them kept {'at' if all(s == 0.0 for s in shares if s < 1.0) else 'towards'} "
+                     "the Look: there the faithful pass strayed further from the photo")
     if net.scale != scale:
         width, height = photo.size
         out = _resample_down(out, (width * scale, height * scale))
