@@ -272,7 +272,13 @@ def test_engines_close_on_the_small_input_are_timed_again_on_a_larger_one(monkey
     # measure() times the contenders again at the larger side, and only them.
     monkeypatch.setenv("RESTORER_CACHE", str(tmp_path))
     monkeypatch.setattr(select, "candidates", lambda device: [select.REFERENCE, "torch-fp32-cl"])
-    monkeypatch.setattr(select, "contenders", lambda results, margin=None: ["torch-fp32-cl"])
+    asked = []
+
+    def fake_contenders(results, margin=None):
+        asked.append([m.kpx_s for m in results])
+        return ["torch-fp32-cl"]
+
+    monkeypatch.setattr(select, "contenders", fake_contenders)
     seen = []
     real_timed = select._timed
 
@@ -283,6 +289,7 @@ def test_engines_close_on_the_small_input_are_timed_again_on_a_larger_one(monkey
     monkeypatch.setattr(select, "_timed", timed)
     results = select.measure("cpu", state=_state(), hyper=HYPER, side=16, repeats=1, refine_side=24)
     assert seen == [(24, 24)]
+    assert len(asked) == 1  # decided once, on the small input's speeds, not again as they are replaced
     refined = next(m for m in results if m.engine == "torch-fp32-cl")
     assert "at 24 px" in refined.note and refined.usable
     assert next(m for m in results if m.engine == select.REFERENCE).note == ""

@@ -3,7 +3,7 @@
 Each candidate runs Real-ESRGAN x4plus on a 48x48 photo-like input (twice,
 after a warm-up); its output is compared with torch fp32's. Those within
 TOLERANCE_DB that come within 20 % of the fastest are timed again on a
-160x160 input, and the fastest there is chosen, and the table is kept in the user's cache
+160x160 input, nearer a real tile, and the fastest is chosen. The table is kept in the user's cache
 (`engine.json`) under a key made of the CPU model, the devices and the
 library versions, so a new machine, GPU or library measures again; the
 tables of the last few keys are kept side by side, so moving between the
@@ -233,8 +233,9 @@ def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None =
         del net
     if refine_side and refine_side != side:
         big = torch.from_numpy(photo_like(refine_side, seed=1)).permute(2, 0, 1)[None].contiguous()
+        close = contenders(results)  # decided once, on the small input's speeds, before any is replaced
         for measurement in results:
-            if measurement.engine in contenders(results):
+            if measurement.engine in close:
                 seconds = _timed(kept[measurement.engine], _as_input(measurement.engine, big), repeats)
                 measurement.kpx_s = refine_side * refine_side / 1000 / seconds
                 measurement.note = f"speed at {refine_side} px (it came within {CONTENDER_MARGIN:.0%} at {side} px)"
