@@ -43,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from restorer.engines.int8_scales import (FLOAT_BLOCKS, ZERO_POINT, GraphBuilder, fold_weights, missing_blocks,
-                                          peaks_at, rrdb_graph)
+from restorer.engines.int8_scales import (FLOAT_BLOCKS, ZERO_POINT, GraphBuilder, fitting_peaks, fold_weights,
+                                          rrdb_graph)
 from restorer.engines.onnx_engine import OrtNetwork
 
 PRE_ACTIVATION_REACH = 3.0  # the pre-activation grid's negative reach, in units of each channel's peak
@@ -116,8 +116,5 @@ class OnnxInt8RRDB(OrtNetwork):
         self.levels = weight_levels() if levels is None else levels
 
     def load(self, state: dict, alpha: float = 1.0) -> None:
-        peaks = peaks_at(self._table, alpha)
-        missing = missing_blocks(self._hyper, peaks, self._float_blocks)
-        if missing:
-            raise ValueError(f"the int8 calibration does not fit this network (it lacks {missing[0]})")
+        peaks = fitting_peaks(self._table, alpha, self._hyper, self._float_blocks)
         self._start_session(qlinear_graph(state, peaks, self._hyper, self._float_blocks, self.levels))

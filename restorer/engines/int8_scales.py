@@ -150,9 +150,14 @@ def peaks_at(table: dict, alpha: float) -> dict[str, list[np.ndarray]]:
     return {name: [rows[i, bounds[k]:bounds[k + 1]] for k in range(PARTS)] for i, name in enumerate(table["blocks"])}
 
 
-def missing_blocks(hyper: dict, peaks: dict, float_blocks: tuple[str, ...]) -> list[str]:
-    """Dense blocks that would run in int8 but have no calibrated peaks (a table made for another network)."""
-    return [name for name in dense_blocks_of(hyper) if name not in peaks and not name.startswith(float_blocks)]
+def fitting_peaks(table: dict, alpha: float, hyper: dict, float_blocks: tuple[str, ...]) -> dict:
+    """`peaks_at(table, alpha)`, refused (ValueError) when a dense block of an RRDBNet with `hyper` that would
+    run in int8 has none: a table made for another network."""
+    peaks = peaks_at(table, alpha)
+    missing = [name for name in dense_blocks_of(hyper) if name not in peaks and not name.startswith(float_blocks)]
+    if missing:
+        raise ValueError(f"the int8 calibration does not fit this network (it lacks {missing[0]})")
+    return peaks
 
 
 def fold_weights(weight: np.ndarray, bias: np.ndarray, scale_in: np.ndarray, scale_out: np.ndarray | None,

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from restorer.engines.int8_scales import (FLOAT_BLOCKS, PEAKS_SHA256, ZERO_POINT, GraphBuilder, fold_weights,
-                                          missing_blocks, peaks_at, rrdb_graph)
+from restorer.engines.int8_scales import (FLOAT_BLOCKS, PEAKS_SHA256, ZERO_POINT, GraphBuilder, fitting_peaks,
+                                          fold_weights, rrdb_graph)
 
 
 def available() -> tuple[bool, str]:
@@ -104,10 +104,7 @@ class OpenVinoInt8RRDB:
         self.compile_s = 0.0  # what the last blend cost to build and compile
 
     def load(self, state: dict, alpha: float = 1.0) -> None:
-        peaks = peaks_at(self._table, alpha)
-        missing = missing_blocks(self._hyper, peaks, self._float_blocks)
-        if missing:
-            raise ValueError(f"the int8 calibration does not fit this network (it lacks {missing[0]})")
+        peaks = fitting_peaks(self._table, alpha, self._hyper, self._float_blocks)
         start = time.perf_counter()
         before = set(self._cache.glob("*.blob")) if self._cache is not None else set()
         model = self._core.read_model(int8_graph(state, peaks, self._hyper, self._float_blocks).SerializeToString(), b"")

@@ -144,34 +144,34 @@ def build(name: str, state: dict, hyper: dict, alpha: float = 1.0):
         if name != REFERENCE:
             net = net.to(memory_format=torch.channels_last)
         return net
+    net = unloaded(name, hyper)
+    net.load(state, alpha)
+    return net
+
+
+def unloaded(name: str, hyper: dict):
+    """Engine `name` (ONNX Runtime, its int8, OpenVINO int8, ncnn) for an RRDBNet with `hyper`, its graph or
+    session not built yet: `load(state, alpha)` gives it a blend's weights, again for each new blend."""
+    from restorer.paths import cache_dir
+
     if name == "onnxruntime":
         from restorer.engines.onnx_engine import OnnxRRDB
-        from restorer.paths import cache_dir
 
-        net = OnnxRRDB(hyper, cache_dir() / "engines")
-        net.load(state)
-        return net
+        return OnnxRRDB(hyper, cache_dir() / "engines")
     if name == "onnxruntime-int8":
         from restorer.engines.int8 import OnnxInt8RRDB
         from restorer.engines.int8_scales import bundled_table
 
-        net = OnnxInt8RRDB(hyper, bundled_table())
-        net.load(state, alpha)
-        return net
+        return OnnxInt8RRDB(hyper, bundled_table())
     if name == "openvino-int8":
         from restorer.engines.int8_scales import bundled_table
         from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, compiled_cache
 
-        net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
-        net.load(state, alpha)
-        return net
+        return OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
     if name in ("ncnn", "ncnn-vulkan"):
         from restorer.engines.ncnn_engine import NcnnRRDB
-        from restorer.paths import cache_dir
 
-        net = NcnnRRDB(hyper, cache_dir() / "engines", vulkan=name == "ncnn-vulkan")
-        net.load(state)
-        return net
+        return NcnnRRDB(hyper, cache_dir() / "engines", vulkan=name == "ncnn-vulkan")
     raise ValueError(f"unknown engine {name!r}")
 
 
@@ -210,12 +210,8 @@ def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None =
             load_s = time.perf_counter() - start
             inp = _as_input(name, x)
             with torch.inference_mode():
-                out = net(inp).float().cpu()
-                times = []
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    net(inp)
-                    times.append(time.perf_counter() - start)
+                out = net(inp).float().cpu()  # also the warm-up
+            seconds = _median_seconds(net, inp, repeats)
         except Exception as exc:  # a broken or missing engine is skipped, never fatal
             results.append(Measurement(name, None, None, False, f"{type(exc).__name__}: {exc}"[:200]))
             continue
@@ -226,7 +222,7 @@ def measure(device: str = "cpu", state: dict | None = None, hyper: dict | None =
             mse = float(torch.mean((out.clamp(0, 1) - reference.clamp(0, 1)) ** 2))
             psnr = float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
         usable, note = judge(name, psnr)
-        results.append(Measurement(name, kpx / statistics.median(times), psnr if psnr != float("inf") else 999.0,
+        results.append(Measurement(name, kpx / seconds, psnr if psnr != float("inf") else 999.0,
                                    usable, note, round(load_s, 3)))
         if usable:
             kept[name] = net
@@ -258,7 +254,15 @@ def _timed(net, x, repeats: int) -> float:
 
     with torch.inference_mode():
         net(x)
-        times = []
+    return _median_seconds(net, x, repeats)
+
+
+def _median_seconds(net, x, repeats: int) -> float:
+    """Median seconds of `repeats` calls of `net` on `x` (warmed up already)."""
+    import torch
+
+    times = []
+    with torch.inference_mode():
         for _ in range(repeats):
             start = time.perf_counter()
             net(x)

@@ -155,34 +155,17 @@ class ModelManager:
             return self._fast_fixed[key], runtime
 
     def _sr_other(self, engine: str, alpha: float, psnr: dict, gan: dict):
-        """The blend at `alpha` on a non-torch engine (ONNX Runtime, ncnn): the graph built once, each new
-        blend's weights swapped in."""
+        """The blend at `alpha` on a non-torch engine (ONNX Runtime and its int8, OpenVINO int8, ncnn), made by
+        `engines.select.unloaded` once and given each new blend's weights."""
         import torch
 
         from restorer.models.archs.rrdbnet import hyperparameters
-        from restorer.paths import cache_dir
 
         with self._lock:
             if engine not in self._sr_others:
-                hyper = hyperparameters(psnr)
-                if engine == "openvino-int8":
-                    from restorer.engines.int8_scales import bundled_table
-                    from restorer.engines.openvino_int8 import OpenVinoInt8RRDB, compiled_cache
+                from restorer.engines.select import unloaded
 
-                    net = OpenVinoInt8RRDB(hyper, bundled_table(), cache=compiled_cache())
-                elif engine == "onnxruntime":
-                    from restorer.engines.onnx_engine import OnnxRRDB
-
-                    net = OnnxRRDB(hyper, cache_dir() / "engines")
-                elif engine == "onnxruntime-int8":
-                    from restorer.engines.int8 import OnnxInt8RRDB
-                    from restorer.engines.int8_scales import bundled_table
-
-                    net = OnnxInt8RRDB(hyper, bundled_table())
-                else:
-                    from restorer.engines.ncnn_engine import NcnnRRDB
-
-                    net = NcnnRRDB(hyper, cache_dir() / "engines", vulkan=engine == "ncnn-vulkan")
+                net = unloaded(engine, hyperparameters(psnr))
                 if len(self._sr_others) >= 2:  # at most two engines' graphs held at once
                     self._sr_others.clear()
                 self._sr_others[engine] = [net, None]

@@ -107,8 +107,8 @@ def _keep_damage(candidates: np.ndarray, strength: np.ndarray, texture: np.ndarr
 # In an unattended run (`run --detect-scratches`, the recipe's inpaint.detect, `restorer detect`),
 # ScratchNet's compact thick marks are dropped: there they are mostly objects, not damage. On clean
 # photos its largest false alarms are round blobs on pale, smooth things: sea-anemone tips
-# (BSD100: 12 % of one photo), the ribs of a cactus, a white shirt (Set14: 8 %). A fill there paints a smudge where an object was, far worse
-# than filling a thin false line. Real damage that wide is long (a crack or a tear runs for many
+# (BSD100: 12 % of one photo), the ribs of a cactus, a white shirt (Set14: 8 %). A fill there paints
+# a smudge where an object was, far worse than filling a thin false line. Real damage that wide is long (a crack or a tear runs for many
 # times its width); wide round damage (a lost corner, a lifted patch of emulsion) ScratchNet does
 # not find anyway, and the brush is the tool for it. So a mark thicker than COMPACT_MARK_WIDTH px
 # (its widest inscribed circle, for a photo of 512 px on its short side, scaled with larger photos,

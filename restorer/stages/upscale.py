@@ -182,10 +182,10 @@ def run(photo: Photo, settings: UpscaleSettings, context: StageContext) -> Stage
     if faces:
         shares = yield from scaled(keep_faces_faithful(photo, out, faces, settings, context), share, 1.0)
         note += f", {len(faces)} face(s) kept faithful (alpha {settings.alpha * (1 - settings.face_strength):.2f})"
-        held = sum(s < 1.0 for s in shares)
+        held = [s for s in shares if s < 1.0]
         if held:
-            note += (f"; {held} of them kept {'at' if all(s == 0.0 for s in shares if s < 1.0) else 'towards'} "
-                     "the Look: there the faithful pass strayed further from the photo")
+            note += (f"; {len(held)} of them kept {'at' if max(held) == 0.0 else 'towards'} the Look: there the "
+                     "faithful pass strayed further from the photo")
     if net.scale != scale:
         width, height = photo.size
         out = _resample_down(out, (width * scale, height * scale))
