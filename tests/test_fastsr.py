@@ -63,3 +63,26 @@ def test_the_bundled_student_follows_the_slider_and_stays_near_the_teacher_at_bo
     # and moving the slider moves the student towards that end's teacher
     assert psnr(outputs[0.0], teachers[0.0]) > psnr(outputs[1.0], teachers[0.0])
     assert psnr(outputs[1.0], teachers[1.0]) > psnr(outputs[0.0], teachers[1.0])
+
+
+def test_a_widened_student_computes_what_the_narrow_one_did_and_can_learn_more():
+    from restorer.models.archs.fastsr import widened
+
+    torch.manual_seed(2)
+    narrow = FastSR(channels=6, layers=2).eval()
+    for film in list(narrow.films) + [narrow.tail_film]:
+        torch.nn.init.normal_(film.scale, std=0.2)
+        torch.nn.init.normal_(film.shift, std=0.2)
+    torch.nn.init.normal_(narrow.tail.weight, std=0.1)
+    wide = widened(narrow, 10).eval()
+    assert wide.channels == 10
+    x = torch.rand(2, 3, 9, 11)
+    with torch.no_grad():
+        for alpha in (0.0, 0.6, 1.0):
+            assert torch.allclose(wide(x, alpha), narrow(x, alpha), atol=1e-6)
+    # the added channels are alive: they respond to the input, and the tail's gradient reaches them
+    wide.train()
+    loss = wide(x, 0.5).square().mean()
+    loss.backward()
+    assert wide.tail.weight.grad[:, 6:].abs().sum() > 0
+    assert not torch.allclose(wide.convs[1].weight[6:], torch.zeros_like(wide.convs[1].weight[6:]))

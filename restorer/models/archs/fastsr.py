@@ -76,6 +76,40 @@ class FastSR(nn.Module):
         return fixed.eval()
 
 
+def widened(narrow: FastSR, channels: int, *, seed: int = 0) -> FastSR:
+    """A FastSR `channels` wide that computes exactly what `narrow` does (Net2Net-style growth).
+
+    The narrow network's weights fill the first channels. Each added channel reads every channel through
+    small random weights (so the added channels differ from one another and learn), but nothing reads it
+    yet: its weights into the old channels and into the tail are zero, its FiLM is the identity. Training
+    then grows detail in the new channels from where the narrow student already stands.
+    """
+    if channels < narrow.channels:
+        raise ValueError(f"cannot narrow FastSR from {narrow.channels} to {channels} channels")
+    wide = FastSR(channels, narrow.layers, narrow.scale)
+    old = narrow.channels
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for k, (source, target) in enumerate(zip(narrow.convs, wide.convs)):
+            fan_in = target.weight[0].numel()
+            target.weight.copy_(torch.randn(target.weight.shape, generator=generator) * 0.1 / fan_in ** 0.5)
+            target.weight[:old].zero_()
+            target.weight[:old, : source.weight.shape[1]] = source.weight
+            target.bias.zero_()
+            target.bias[:old] = source.bias
+        for source, target in zip(list(narrow.films), list(wide.films)):
+            for name in ("scale", "shift"):
+                getattr(target, name).zero_()
+                getattr(target, name)[:, :old] = getattr(source, name)
+        for source, target in zip(narrow.acts, wide.acts):
+            target.weight[:old] = source.weight
+        wide.tail.weight.zero_()
+        wide.tail.weight[:, :old] = narrow.tail.weight
+        wide.tail.bias.copy_(narrow.tail.bias)
+        wide.tail_film.load_state_dict(narrow.tail_film.state_dict())
+    return wide
+
+
 def _fold(conv: nn.Conv2d, film: AlphaFiLM, alpha: torch.Tensor, target: nn.Conv2d) -> None:
     scale, shift = film.coefficients(alpha)
     target.weight.copy_(conv.weight * scale[0][:, None, None, None])
