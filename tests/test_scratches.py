@@ -39,10 +39,11 @@ def test_a_thin_bright_scratch_is_found_and_features_are_not(engine):
         cv2.ellipse(eyes_and_mouth, (int(cx * 320), int(0.42 * 320)), (14, 8), 0, 0, 360, 1, -1)
     cv2.ellipse(eyes_and_mouth, (160, int(0.68 * 320)), (28, 7), 0, 0, 360, 1, -1)
     # The scratch passes 1-2 px above the right eye, and its mark, rim and growth included, reaches
-    # onto the eye's edge there: 39 of these 1,430 pixels with ScratchNet v4, which marks a
-    # scratch's soft rim (v3: 26). A marked eye or mouth would be hundreds. (On a real face YuNet
-    # finds, the eyes and mouth are protected; this drawn face it does not find.)
-    assert mask[eyes_and_mouth > 0].mean() < 0.03
+    # onto the eye's edge there: 52 of these 1,430 pixels with ScratchNet v5 and hysteresis, which
+    # lets a sure mark take in its fainter rim (39 with v4 and one threshold; v3: 26). A marked eye
+    # or mouth would be hundreds. (On a real face YuNet finds, the eyes and mouth are protected;
+    # this drawn face it does not find.)
+    assert mask[eyes_and_mouth > 0].mean() < 0.05
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -68,7 +69,8 @@ def test_the_model_detector_tiles_cover_the_whole_photo(monkeypatch):
 
     rgb = np.random.default_rng(2).random((150, 203, 3)).astype(np.float32)
     found = scratches.detect_scratches_model(rgb, bright_red_is_damage, Runtime("cpu", None), grow=0)
-    expected = scratches.drop_print_edges(rgb[..., 0] > 0.5)  # one pass, the same edge rule
+    logits = ((rgb[..., 0] - np.float32(0.5)) * np.float32(10)).astype(np.float16)  # one pass, kept as the app keeps it
+    expected = scratches.drop_print_edges(scratches.hysteresis(logits, 0.0))  # the same marks and edge rule
     assert len(shapes) == 12 and np.array_equal(found, expected)
 
 
@@ -304,3 +306,18 @@ def test_mined_false_alarms_become_crops_centred_on_them(tmp_path):
         assert crop.shape == (64, 64, 3) and crop.max() == 255  # flipped and turned, but around the spot
     with pytest.raises(ValueError, match="name none"):
         HardNegatives(tmp_path / "spots.npz", ["other.jpg"])
+
+
+def test_hysteresis_keeps_a_sure_mark_with_its_faint_stretch_and_drops_faint_marks_alone():
+    from restorer.stages.scratches import REACH_MARGIN, SEED_MARGIN, hysteresis
+
+    logits = np.full((40, 60), -8.0, np.float32)
+    # a scratch: sure at its left end, fading below the threshold (0) towards its right end
+    logits[10, 5:55] = np.linspace(SEED_MARGIN + 1.0, -REACH_MARGIN + 0.2, 50)
+    logits[30, 20:30] = SEED_MARGIN - 0.5  # a mark above the threshold, but nowhere sure
+    found = hysteresis(logits, 0.0)
+    assert found[10, 5:55].all()  # the whole scratch, its faint stretch included
+    assert not found[30].any()  # the unsure mark on its own is gone
+    assert found.sum() == 50
+    # a higher threshold (a lower sensitivity) asks more of both
+    assert not hysteresis(logits, 1.5)[10, 45:55].any()
