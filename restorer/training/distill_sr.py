@@ -222,13 +222,15 @@ def train(args: argparse.Namespace) -> None:
           (f", {len(held[0])} held out" if held else ""), flush=True)
     device = torch.device(args.device)
     net = initial_student(args.channels, args.layers, args.init)
-    net = net.to(device).train()
+    # channels-last: oneDNN's convolutions train about a fifth faster in it on the CPU
+    net = net.to(device, memory_format=torch.channels_last).train()
     trainer = Trainer(net, args.out, args.iters, args.lr, warmup=200, floor=0.02, clip=1.0,
                       rng=rng, **run_options(args))
     meta = {"channels": str(args.channels), "layers": str(args.layers), "teacher": "restorer-x4-psnr <-> x4plus"}
     inner = slice(4 * BORDER, -4 * BORDER)  # the loss zone: the patch less its border
     for step in trainer.steps():
         x, y, alpha = (t.to(device) for t in training_batch(rng, pairs, args.batch))
+        x = x.contiguous(memory_format=torch.channels_last)
         with training_autocast(device):
             out = net(x, alpha)
         out = out.float()[..., inner, inner]
