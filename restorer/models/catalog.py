@@ -38,7 +38,7 @@ CATALOG: dict[str, ModelEntry] = {
                    filename="scratchnet.safetensors",
                    sha256="ec410a078cc116081d785a81dde5dc97a0a9d29c74a404e264a8cbc470dda421", licence="MIT (trained by the Restorer project)"),
         ModelEntry("restorer-fastsr", "Restorer FastSR x4, the slider's fast mode (distilled)", "FastSR", "bundled",
-                   filename="fastsr_x4.safetensors", sha256="c8ae6fe994a9cfd78e3874aff5ef5848021ad61f6fe4fe2c453949fef704ed61", licence="MIT (trained by the Restorer project)"),
+                   filename="fastsr_x4.safetensors", sha256="607b2414772599b5e943448fde65bfe8997d6d51fd1d0b0ee1a585d95ab8e385", licence="MIT (trained by the Restorer project)"),
         # The face detector, bundled unchanged from its authors' release (see weights/MANIFEST.md).
         ModelEntry("yunet-2023mar", "YuNet face detector (libfacedetection)", "YuNet (ONNX)", "bundled",
                    filename="face_detection_yunet_2023mar.onnx",

@@ -2,26 +2,33 @@
 
 Two steps, each resumable and time-bounded (`--minutes`):
 
-1. `make-data`: teacher pairs. Low-resolution photo patches (64x64) come from
-   ../shared/data/train (photos shrunk by a random factor so content appears
-   at many scales; some with mild JPEG or noise, as real inputs to the
-   enlargement have). The teacher is the app's own blended RRDBNet at an alpha
-   drawn per shard (one third of them at the default 0.7, the rest anywhere
-   in [0, 1] including both ends); each patch is enlarged at two alphas. The
-   pairs are written as numbered shards (`.npz`), each atomically; a second
-   session carries on from the last complete shard.
+1. `make-data`: teacher pairs. Low-resolution photo patches (`--patch`, 64 px
+   by default) come from ../shared/data/train (with `--imagenet`, its
+   imagenet_samples too), from photos shrunk by a random factor so content
+   appears at many scales. Many are made to look like the prints the app
+   enlarges (grey, toned, faded) and degraded as scans are (blur, grain,
+   JPEG). The teacher is the app's own blended RRDBNet at an alpha drawn per
+   shard (one third of them at the default 0.7, the rest anywhere in [0, 1]
+   including both ends), on torch fp32 or the engine `--engine` names; each
+   patch is enlarged at two alphas. The pairs are written as numbered shards
+   (`.npz`), each atomically; a second session carries on from the last
+   complete shard.
 2. `train`: FastSR learns the teacher's output at the patch's alpha, with
    alpha as its input, so one student covers the whole slider. Loss is L1
    plus a squared-error term (the figure reported is PSNR against the
    teacher) on the centre of each patch: the teacher saw zero padding at the
-   patch's border that a photo's interior never has.
+   patch's border that a photo's interior never has. `--init` starts from an
+   existing student, grown to `--channels` if it is narrower; `--holdout N`
+   keeps the last N shards aside and reports the student's distance from the
+   teacher on them.
 
-Usage (the bundled file's commands, as recorded in weights/MANIFEST.md):
+Usage (the bundled file's commands, as recorded in weights/MANIFEST.md; its
+starting point, v1, came from the same script with 64-px clean patches):
     python -m restorer.training.distill_sr make-data --data ../shared/data/train \
-        --out runs/distill --shards 24
-    python -m restorer.training.distill_sr train --data ../shared/data/train --pairs runs/distill \
-        --channels 32 --layers 8 --iters 6000 --batch 8 --lr 1e-3 --mse 10 \
-        --out weights/fastsr_x4.safetensors
+        --out runs/distill3 --shards 60 --patch 96 --engine onnxruntime-int8 --imagenet --seed 3 --minutes 40
+    python -m restorer.training.distill_sr train --data ../shared/data/train --pairs runs/distill3 \
+        --holdout 2 --channels 48 --layers 8 --iters 2600 --batch 8 --lr 5e-4 --mse 10 \
+        --init /tmp/fastsr_v1.safetensors --minutes 68 --out weights/fastsr_x4.safetensors
 """
 
 from __future__ import annotations

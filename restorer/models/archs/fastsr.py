@@ -13,7 +13,8 @@ enters as FiLM: after every convolution each channel is scaled by
 (1 + a + b*alpha) and shifted by (c + d*alpha), per channel and layer.
 Being affine in alpha, this folds into the convolution's own weights for a
 given alpha (`for_alpha`), so at run time the student costs no more than an
-unconditioned network of its size: about 1/60 of RRDBNet's multiply-adds.
+unconditioned network of its size: the bundled one (48 channels, 9 convolutions) costs about 1/95 of
+RRDBNet's multiply-adds.
 """
 
 from __future__ import annotations
@@ -90,14 +91,14 @@ def widened(narrow: FastSR, channels: int, *, seed: int = 0) -> FastSR:
     old = narrow.channels
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for k, (source, target) in enumerate(zip(narrow.convs, wide.convs)):
+        for source, target in zip(narrow.convs, wide.convs):
             fan_in = target.weight[0].numel()
             target.weight.copy_(torch.randn(target.weight.shape, generator=generator) * 0.1 / fan_in ** 0.5)
             target.weight[:old].zero_()
             target.weight[:old, : source.weight.shape[1]] = source.weight
             target.bias.zero_()
             target.bias[:old] = source.bias
-        for source, target in zip(list(narrow.films), list(wide.films)):
+        for source, target in zip(narrow.films, wide.films):
             for name in ("scale", "shift"):
                 getattr(target, name).zero_()
                 getattr(target, name)[:, :old] = getattr(source, name)
