@@ -72,7 +72,7 @@ def test_training_starts_from_the_init_weights(tmp_path, capsys):
 def test_the_held_out_figure_is_the_teacher_distance_and_bicubic_scores_as_bicubic():
     rng = np.random.default_rng(5)
     lr = rng.integers(0, 256, (3, 24, 24, 3), dtype=np.uint8)
-    x = distill_sr.to_tensor(lr)
+    x = distill_sr.to_nchw(lr)
     bicubic = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False).clamp(0, 1)
     hr = (bicubic.permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
     untrained = FastSR(channels=4, layers=1)  # its tail starts at zero: it is bicubic

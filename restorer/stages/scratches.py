@@ -237,7 +237,7 @@ def detect_scratches_model(rgb: np.ndarray, net, runtime, *, sensitivity: float 
                 tile_logits = net(tile.to(device)).float()[0, 0].cpu().numpy()
             logits[win.y : win.y_end, win.x : win.x_end] = np.clip(tile_logits[win.core_in_window], -60000, 60000)
     found = hysteresis(logits, threshold)
-    _demand_certainty(found, logits, (0, 0), protected, threshold + FACE_FEATURE_MARGIN)
+    _demand_certainty(found, logits, protected, threshold + FACE_FEATURE_MARGIN)
     found = drop_print_edges(found)
     if unattended:
         found = drop_compact_blobs(found)
@@ -265,22 +265,13 @@ def _face_features(rgb: np.ndarray) -> list:
         return []
 
 
-def _demand_certainty(found: np.ndarray, core: np.ndarray, origin: tuple[int, int], patches: list,
-                      strict: float) -> None:
-    """Within `patches` (x0, y0, bool mask) keep only the marks of tile `core` (placed at `origin`) above
-    `strict`; in place."""
-    ox, oy = origin
-    th, tw = core.shape
+def _demand_certainty(found: np.ndarray, logits: np.ndarray, patches: list, strict: float) -> None:
+    """Within `patches` (x0, y0, bool mask, each inside the photo) keep only the marks whose logit is
+    above `strict`; in place."""
     for x0, y0, inside in patches:
         ph, pw = inside.shape
-        ax, ay = max(x0, ox), max(y0, oy)
-        bx, by = min(x0 + pw, ox + tw), min(y0 + ph, oy + th)
-        if bx <= ax or by <= ay:
-            continue
-        region = inside[ay - y0 : by - y0, ax - x0 : bx - x0]
-        sure = core[ay - oy : by - oy, ax - ox : bx - ox] > strict
-        view = found[ay:by, ax:bx]
-        view[region] = sure[region]
+        view = found[y0 : y0 + ph, x0 : x0 + pw]
+        view[inside] = logits[y0 : y0 + ph, x0 : x0 + pw][inside] > strict
 
 
 def detect_scratches(rgb: np.ndarray, *, sensitivity: float = 1.0, engine: str = "auto",

@@ -42,7 +42,8 @@ import torch
 from torch.nn import functional as F
 
 from restorer.models.archs.fastsr import FastSR
-from restorer.training.data import COLOUR_TRAIN_FOLDERS
+from restorer.colorspace import LUMA_WEIGHTS
+from restorer.training.data import COLOUR_TRAIN_FOLDERS, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, prepare, run_options, training_autocast
 
 LR_SIZE = 64
@@ -73,7 +74,7 @@ def as_print(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = patch.astype(np.float32)
     u = rng.random()
     if u < 0.35:
-        grey = out @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        grey = out @ LUMA_WEIGHTS
         tone = np.ones(3, np.float32) if u < 0.2 else np.array(
             [1.0, rng.uniform(0.8, 0.95), rng.uniform(0.55, 0.85)] if u < 0.3 else [0.9, 0.95, 1.0], np.float32)
         out = grey[..., None] * tone
@@ -177,7 +178,7 @@ def training_batch(rng: np.random.Generator, pairs, batch: int):
         x.append(lo)
         y.append(hi)
         a.append(alphas[i])
-    return to_tensor(np.stack(x)), to_tensor(np.stack(y)), torch.tensor(a)
+    return to_nchw(x), to_nchw(y), torch.tensor(a)
 
 
 def initial_student(channels: int, layers: int, init: Path | None) -> FastSR:
@@ -206,17 +207,13 @@ def held_out_psnr(net: FastSR, pairs) -> tuple[float, float]:
     net.eval()
     student, bicubic = [], []
     for i in range(0, len(lrs), 16):
-        x, y, a = (to_tensor(lrs[i: i + 16]), to_tensor(hrs[i: i + 16]), torch.from_numpy(alphas[i: i + 16]))
+        x, y, a = (to_nchw(lrs[i: i + 16]), to_nchw(hrs[i: i + 16]), torch.from_numpy(alphas[i: i + 16]))
         base = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
         for got, into in ((net(x, a), student), (base, bicubic)):
             err = (got.clamp(0, 1) - y)[..., inner, inner].square().mean(dim=(1, 2, 3))
             into += (-10 * torch.log10(err)).tolist()
     net.train(was_training)
     return float(np.mean(student)), float(np.mean(bicubic))
-
-
-def to_tensor(batch: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div_(255)
 
 
 def train(args: argparse.Namespace) -> None:
@@ -235,6 +232,9 @@ def train(args: argparse.Namespace) -> None:
                       rng=rng, **run_options(args))
     meta = {"channels": str(args.channels), "layers": str(args.layers), "teacher": "restorer-x4-psnr <-> x4plus"}
     inner = slice(4 * BORDER, -4 * BORDER)  # the loss zone: the patch less its border
+    if held is not None:
+        print("held out, student / bicubic against the teacher: %.2f / %.2f dB at the start" %
+              held_out_psnr(net, held), flush=True)
     for step in trainer.steps():
         x, y, alpha = (t.to(device) for t in training_batch(rng, pairs, args.batch))
         x = x.contiguous(memory_format=torch.channels_last)
@@ -243,9 +243,6 @@ def train(args: argparse.Namespace) -> None:
         out = out.float()[..., inner, inner]
         y = y[..., inner, inner]
         loss = F.l1_loss(out, y) + args.mse * F.mse_loss(out, y)
-        if held is not None and step == trainer.start_step:
-            print("held out, student / bicubic against the teacher: %.2f / %.2f dB at the start" %
-                  held_out_psnr(net, held), flush=True)
         trainer.step(step, loss, meta)
     trainer.close()
     if held is not None:  # the weights as saved: averaged, fp16
