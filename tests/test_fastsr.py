@@ -86,3 +86,28 @@ def test_a_widened_student_computes_what_the_narrow_one_did_and_can_learn_more()
     loss.backward()
     assert wide.tail.weight.grad[:, 6:].abs().sum() > 0
     assert not torch.allclose(wide.convs[1].weight[6:], torch.zeros_like(wide.convs[1].weight[6:]))
+
+
+def test_a_deepened_student_computes_what_the_shallow_one_did_and_its_new_layers_learn():
+    from restorer.models.archs.fastsr import deepened
+
+    torch.manual_seed(3)
+    shallow = FastSR(channels=6, layers=2).eval()
+    for film in list(shallow.films) + [shallow.tail_film]:
+        torch.nn.init.normal_(film.scale, std=0.2)
+        torch.nn.init.normal_(film.shift, std=0.2)
+    torch.nn.init.normal_(shallow.tail.weight, std=0.1)
+    for act in shallow.acts:  # negative slopes, so a wrong identity (a plain ReLU, say) would show
+        torch.nn.init.uniform_(act.weight, -0.3, 0.3)
+    deep = deepened(shallow, 4).eval()
+    assert deep.layers == 4 and len(deep.convs) == 5
+    x = torch.rand(2, 3, 9, 11) - 0.3
+    with torch.no_grad():
+        for alpha in (0.0, 0.6, 1.0):
+            assert torch.allclose(deep(x, alpha), shallow(x, alpha), atol=1e-5)
+            # and as the app runs it, FiLM folded in
+            assert torch.allclose(deep.for_alpha(alpha)(x), shallow(x, alpha), atol=1e-5)
+    deep.train()
+    deep(x, 0.5).square().mean().backward()
+    added = deep.convs[4].weight.grad
+    assert added.abs().sum() > 0 and added[:, :, 0, 0].abs().sum() > 0  # off-centre taps learn too

@@ -150,6 +150,14 @@ def drop_compact_blobs(found: np.ndarray) -> np.ndarray:
 
 _MODEL_TILE = 512
 _MODEL_CONTEXT = 48  # beyond ScratchNet's receptive field radius (~45 px)
+# ScratchNet runs at the photo's own scale only. What it misses on the labelled prints is mostly
+# damage it cannot see at any threshold: on the 1920s family photo and the cobbler's shop, 73-74 % of
+# the labelled pixels score a logit below -4 within 2 px (the lifted, crazed emulsion; a torn-off corner
+# showing the mount), against 6 % on the scratched portrait and 21 % on the 1855 dust. Tried and not kept
+# (unattended, precision / recall, Kodak24 and BSD100 marked): the maximum of the logits at full, half
+# and quarter scale, 0.483 / 0.186, 0.44 / 0.44 % -> 0.337 / 0.248, 1.96 / 1.06 % (half scale alone
+# less 1 logit: 0.450 / 0.217, 1.00 / 0.64 %); the network on the photo's grey (a sepia print's
+# tone taken away) 0.411 / 0.152. Finding those needs a network that has learned them.
 
 
 # Real cracks and dust carry a shaded rim the network marks only partly. A fill takes its colour

@@ -182,19 +182,24 @@ def training_batch(rng: np.random.Generator, pairs, batch: int):
 
 
 def initial_student(channels: int, layers: int, init: Path | None) -> FastSR:
-    """A fresh student, or the one in `init`, grown to `channels` if it is narrower (same function)."""
+    """A fresh student, or the one in `init`, grown to `channels` and `layers` where it has fewer (same
+    function: `fastsr.widened`, `fastsr.deepened`)."""
     if init is None:
         return FastSR(channels, layers)
     from safetensors.torch import load_file
 
-    from restorer.models.archs.fastsr import from_state_dict, widened
+    from restorer.models.archs.fastsr import deepened, from_state_dict, widened
 
     start = from_state_dict(load_file(str(init)))
-    if start.layers != layers:
-        raise SystemExit(f"{init} has {start.layers} layers, not {layers}; only the width can grow")
+    if start.layers > layers or start.channels > channels:
+        raise SystemExit(f"{init} is {start.channels} channels by {start.layers} layers; a student can grow "
+                         f"from it, not shrink to {channels} by {layers}")
     if start.channels != channels:
         print(f"growing {init}'s {start.channels} channels to {channels}", flush=True)
         start = widened(start, channels)
+    if start.layers != layers:
+        print(f"growing {init}'s {start.layers} layers to {layers}", flush=True)
+        start = deepened(start, layers)
     return start
 
 

@@ -111,6 +111,33 @@ def widened(narrow: FastSR, channels: int, *, seed: int = 0) -> FastSR:
     return wide
 
 
+def deepened(shallow: FastSR, layers: int) -> FastSR:
+    """A FastSR with `layers` hidden convolutions that computes exactly what `shallow` does.
+
+    The added convolutions go last, before the tail, each the identity: its kernel's centre tap is 1
+    from a channel to itself, its PReLU's slope 1 on both sides, its FiLM the identity. Every weight
+    of such a layer still has a gradient (the identity breaks the symmetry that zeros would keep), so
+    training starts from the shallow student's output and grows into the added depth: a wider view of
+    the photo and more non-linearity.
+    """
+    if layers < shallow.layers:
+        raise ValueError(f"cannot make FastSR shallower ({shallow.layers} -> {layers} layers)")
+    deep = FastSR(shallow.channels, layers, shallow.scale)
+    with torch.no_grad():
+        for index, (conv, film, act) in enumerate(zip(shallow.convs, shallow.films, shallow.acts)):
+            deep.convs[index].load_state_dict(conv.state_dict())
+            deep.films[index].load_state_dict(film.state_dict())
+            deep.acts[index].load_state_dict(act.state_dict())
+        for conv, act in zip(deep.convs[len(shallow.convs):], deep.acts[len(shallow.convs):]):
+            conv.weight.zero_()
+            conv.bias.zero_()
+            conv.weight[:, :, 1, 1] = torch.eye(shallow.channels)
+            act.weight.fill_(1.0)  # PReLU with slope 1 on both sides: the identity
+        deep.tail.load_state_dict(shallow.tail.state_dict())
+        deep.tail_film.load_state_dict(shallow.tail_film.state_dict())
+    return deep
+
+
 def _fold(conv: nn.Conv2d, film: AlphaFiLM, alpha: torch.Tensor, target: nn.Conv2d) -> None:
     scale, shift = film.coefficients(alpha)
     target.weight.copy_(conv.weight * scale[0][:, None, None, None])
