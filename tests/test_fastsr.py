@@ -65,15 +65,22 @@ def test_the_bundled_student_follows_the_slider_and_stays_near_the_teacher_at_bo
     assert psnr(outputs[1.0], teachers[1.0]) > psnr(outputs[0.0], teachers[1.0])
 
 
+def _trained_looking_student(seed: int) -> FastSR:
+    """A small FastSR whose FiLM and tail are not at their identity start, as a trained one's are not
+    (so growing it must carry every part over to keep its function)."""
+    torch.manual_seed(seed)
+    student = FastSR(channels=6, layers=2).eval()
+    for film in list(student.films) + [student.tail_film]:
+        torch.nn.init.normal_(film.scale, std=0.2)
+        torch.nn.init.normal_(film.shift, std=0.2)
+    torch.nn.init.normal_(student.tail.weight, std=0.1)
+    return student
+
+
 def test_a_widened_student_computes_what_the_narrow_one_did_and_can_learn_more():
     from restorer.models.archs.fastsr import widened
 
-    torch.manual_seed(2)
-    narrow = FastSR(channels=6, layers=2).eval()
-    for film in list(narrow.films) + [narrow.tail_film]:
-        torch.nn.init.normal_(film.scale, std=0.2)
-        torch.nn.init.normal_(film.shift, std=0.2)
-    torch.nn.init.normal_(narrow.tail.weight, std=0.1)
+    narrow = _trained_looking_student(seed=2)
     wide = widened(narrow, 10).eval()
     assert wide.channels == 10
     x = torch.rand(2, 3, 9, 11)
@@ -91,12 +98,7 @@ def test_a_widened_student_computes_what_the_narrow_one_did_and_can_learn_more()
 def test_a_deepened_student_computes_what_the_shallow_one_did_and_its_new_layers_learn():
     from restorer.models.archs.fastsr import deepened
 
-    torch.manual_seed(3)
-    shallow = FastSR(channels=6, layers=2).eval()
-    for film in list(shallow.films) + [shallow.tail_film]:
-        torch.nn.init.normal_(film.scale, std=0.2)
-        torch.nn.init.normal_(film.shift, std=0.2)
-    torch.nn.init.normal_(shallow.tail.weight, std=0.1)
+    shallow = _trained_looking_student(seed=3)
     for act in shallow.acts:  # negative slopes, so a wrong identity (a plain ReLU, say) would show
         torch.nn.init.uniform_(act.weight, -0.3, 0.3)
     deep = deepened(shallow, 4).eval()
