@@ -18,7 +18,8 @@ Two steps, each resumable and time-bounded (`--minutes`):
    plus a squared-error term (the figure reported is PSNR against the
    teacher) on the centre of each patch: the teacher saw zero padding at the
    patch's border that a photo's interior never has. `--init` starts from an
-   existing student, grown to `--channels` if it is narrower; `--holdout N`
+   existing student, grown to `--channels` and `--layers` where it has fewer
+   (with the same function to start from); `--holdout N`
    keeps the last N shards aside and reports the student's distance from the
    teacher on them.
 
