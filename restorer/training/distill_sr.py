@@ -42,8 +42,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from restorer.models.archs.fastsr import FastSR
 from restorer.colorspace import LUMA_WEIGHTS
+from restorer.models.archs.fastsr import FastSR
 from restorer.training.data import COLOUR_TRAIN_FOLDERS, to_nchw
 from restorer.training.loop import Trainer, add_common_arguments, prepare, run_options, training_autocast
 

@@ -123,18 +123,16 @@ def deepened(shallow: FastSR, layers: int) -> FastSR:
     if layers < shallow.layers:
         raise ValueError(f"cannot make FastSR shallower ({shallow.layers} -> {layers} layers)")
     deep = FastSR(shallow.channels, layers, shallow.scale)
+    # Every part the shallow student has keeps its name in the deep one (convs.0 ... and the tail), so its
+    # state loads as it is; only the added layers are missing from it (their FiLM starts as the identity).
+    added = len(shallow.convs)
+    deep.load_state_dict(shallow.state_dict(), strict=False)
     with torch.no_grad():
-        for index, (conv, film, act) in enumerate(zip(shallow.convs, shallow.films, shallow.acts)):
-            deep.convs[index].load_state_dict(conv.state_dict())
-            deep.films[index].load_state_dict(film.state_dict())
-            deep.acts[index].load_state_dict(act.state_dict())
-        for conv, act in zip(deep.convs[len(shallow.convs):], deep.acts[len(shallow.convs):]):
+        for conv, act in zip(deep.convs[added:], deep.acts[added:]):
             conv.weight.zero_()
             conv.bias.zero_()
             conv.weight[:, :, 1, 1] = torch.eye(shallow.channels)
             act.weight.fill_(1.0)  # PReLU with slope 1 on both sides: the identity
-        deep.tail.load_state_dict(shallow.tail.state_dict())
-        deep.tail_film.load_state_dict(shallow.tail_film.state_dict())
     return deep
 
 
