@@ -87,6 +87,8 @@ class ColorizeSettings:
     `strength` blends the result with the original (0 = unchanged).
     `reference`: the path of a colour photo of a similar scene or era whose colours,
     per lightness band, steer the colorization (restorer.stages.colour_reference).
+    `tone`: give a faded black-and-white print its blacks back (restorer.stages.tone),
+    before it is colorized or, with "revive", keeping it black and white.
     """
 
     engine: str = "auto"
@@ -94,6 +96,7 @@ class ColorizeSettings:
     saturation: float = 1.0
     hints: tuple = ()
     reference: str = ""
+    tone: bool = True
 
     def __post_init__(self) -> None:
         _check_choice("colorization engine", self.engine, ("auto", "revive", "model"))
@@ -108,6 +111,8 @@ class ColorizeSettings:
             raise RecipeError(f"Colour strength must be between 0 and 1, not {self.strength}.")
         if not 0.0 <= float(self.saturation) <= 3.0:
             raise RecipeError(f"Saturation must be between 0 and 3, not {self.saturation}.")
+        if not isinstance(self.tone, bool):
+            raise RecipeError(f"Reviving a faded print's tone is true or false, not {self.tone!r}.")
 
 
 @dataclass(frozen=True)

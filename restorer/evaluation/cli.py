@@ -50,6 +50,9 @@ def add_eval_parser(sub) -> None:
     col.add_argument("--temperature", type=float, help="ColorNet's annealed-mean temperature (0: regression head)")
     col.add_argument("--holdout", action="store_true",
                      help="score only the photos colour training leaves out (for train/imagenet_samples)")
+    col.add_argument("--tone", choices=("on", "off"), default="off",
+                     help="the colour stage's tone step (default off: these figures score colour on the photo's own "
+                          "L*; `eval revive` scores the tone step)")
     col.add_argument("--json", action="store_true")
 
     faces = tasks.add_parser("faces", help="face detection against labels; identity kept with face handling on/off")
@@ -163,7 +166,7 @@ def command_eval(args: argparse.Namespace) -> int:
         from restorer.evaluation.colorize import evaluate_colorize
 
         result = evaluate_colorize(args.data, hints=args.hints, saturation=args.saturation,
-                                   temperature=args.temperature, holdout=args.holdout)
+                                   temperature=args.temperature, holdout=args.holdout, tone=args.tone == "on")
         print(f"{Path(args.data).name}, {result['images']} images "
               "(PSNR RGB / colourfulness vs truth / hue hit rate / chroma on saturated pixels / hue accuracy where coloured):")
         for method, label in (("gray", "grey"), ("model", "model"), ("hinted", f"{args.hints} hints")):
@@ -185,6 +188,11 @@ def command_eval(args: argparse.Namespace) -> int:
         print(f"  auto (revives in proportion to the veil): faded {result['auto_revived_psnr']:.2f} "
               f"({result['auto_faded_revived_share']:.0%} revived); healthy photos left unchanged "
               f"{result['auto_healthy_unchanged_share']:.0%}" + (f", the others {changed:.2f}" if changed else ""))
+        changed, worst = result["bw_healthy_changed_psnr"], result["bw_healthy_changed_worst"]
+        print(f"  black-and-white prints (tone): faded {result['bw_faded_psnr']:.2f}, revived "
+              f"{result['bw_revived_psnr']:.2f} ({result['bw_faded_revived_share']:.0%} revived); healthy greys "
+              f"left unchanged {result['bw_healthy_unchanged_share']:.0%}"
+              + (f", the others {changed:.2f} (worst {worst:.2f})" if changed else ""))
         _print_json(args, result)
         return 0
     if args.task == "descreen":

@@ -125,8 +125,13 @@ def sample_hints(truth: np.ndarray, count: int, rng: np.random.Generator) -> tup
 
 
 def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
-                      temperature: float | None = None, holdout: bool = False) -> dict:
+                      temperature: float | None = None, holdout: bool = False, tone: bool = False) -> dict:
     """`temperature` overrides ColorNet's annealed-mean temperature (0 = its regression head).
+
+    `tone` runs the colour stage's tone step (restorer.stages.tone) too. It is off by default: these
+    figures score the colour predicted for the photo's own L*, and the grey of a healthy hazy or
+    high-key photo looks faded to the tone step, which would deepen its shadows and be scored as a
+    colour error. `restorer eval revive` scores the tone step on faded and healthy greys.
 
     With `holdout`, only the photos of `folder` that colour training leaves out
     (restorer.training.data.colour_holdout) are scored.
@@ -152,7 +157,7 @@ def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
         if hints:
             runs["hinted"] = sample_hints(truth, hints, np.random.default_rng(2000 + index))
         for method, given in runs.items():
-            settings = ColorizeSettings(engine="model", hints=given, saturation=saturation)
+            settings = ColorizeSettings(engine="model", hints=given, saturation=saturation, tone=tone)
             result, _ = drain(stage.run(Photo(gray), settings, context))
             single = SaturatedTally().add(result.pixels, truth)
             tallies[method].merge(single)
@@ -161,7 +166,7 @@ def evaluate_colorize(folder: Path, *, hints: int = 10, saturation: float = 1.0,
                            "hue_accuracy": single.hue_accuracy}
         rows.append(row)
     truth_total = sum(r["truth_colorfulness"] for r in rows)
-    summary: dict = {"task": "colorize", "data": str(folder), "holdout": holdout, "hints": hints,
+    summary: dict = {"task": "colorize", "data": str(folder), "holdout": holdout, "hints": hints, "tone": tone,
                      "saturation": saturation,
                      "temperature": context.model_manager().color_network()[0].temperature, "images": len(rows)}
     for method in ("gray", "model", "hinted"):

@@ -176,7 +176,7 @@ class RecipePanel(QWidget):
         form = QFormLayout(self.groups["colorize"])
         self.colorize_engine = QComboBox()
         self.colorize_engine.addItem("Automatic (colorize B&W, revive faded colour)", "auto")
-        self.colorize_engine.addItem("Revive faded colour only", "revive")
+        self.colorize_engine.addItem("Revive faded prints only", "revive")
         self.colorize_engine.addItem("Colorize from lightness", "model")
         self.colorize_engine.setAccessibleName("Colour mode")
         self.colorize_engine.setToolTip("What to do with colour; Automatic decides from the photo")
@@ -191,6 +191,13 @@ class RecipePanel(QWidget):
         saturation_box, self.colorize_saturation_value = _with_value(self.colorize_saturation, lambda v: f"{v / 100:.2f}×")
         form.addRow("Amount", amount_box)
         form.addRow("Saturation", saturation_box)
+        self.colorize_tone = QCheckBox("Restore a faded print's blacks")
+        self.colorize_tone.setObjectName("colorize_tone")
+        self.colorize_tone.setChecked(True)
+        self.colorize_tone.setToolTip("A black-and-white print that has faded to greys gets its deep shadows back "
+                                      "before it is coloured (with Revive faded prints only, it stays black and "
+                                      "white). A print that still has its blacks is left as it is")
+        form.addRow(self.colorize_tone)
         self.colorize_reference = QLabel("")
         self.colorize_reference.setObjectName("colorize_reference")
         self.colorize_reference.setWordWrap(True)
@@ -204,6 +211,7 @@ class RecipePanel(QWidget):
         form.addRow(self.colorize_outcome)
         self.colorize_strength.valueChanged.connect(self._on_edited)
         self.colorize_saturation.valueChanged.connect(self._on_edited)
+        self.colorize_tone.toggled.connect(self._on_edited)
 
     def _build_upscale(self) -> None:
         form = QFormLayout(self.groups["upscale"])
@@ -311,6 +319,7 @@ class RecipePanel(QWidget):
             self.colorize_engine.setCurrentIndex(self.colorize_engine.findData(col.engine))
             self.colorize_strength.setValue(int(round(col.strength * 100)))
             self.colorize_saturation.setValue(int(round(col.saturation * 100)))
+            self.colorize_tone.setChecked(col.tone)
             self.colorize_reference.setText(f"Colours from {Path(col.reference).name}" if col.reference else "")
             up = recipe.settings("upscale")
             self.upscale_engine.setCurrentIndex(self.upscale_engine.findData(up.engine))
@@ -380,7 +389,8 @@ class RecipePanel(QWidget):
                            grain=self.inpaint_grain.isChecked())
             .with_settings("colorize", engine=self.colorize_engine.currentData(),
                            strength=self.colorize_strength.value() / 100,
-                           saturation=self.colorize_saturation.value() / 100)
+                           saturation=self.colorize_saturation.value() / 100,
+                           tone=self.colorize_tone.isChecked())
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
                            alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked(),
                            checkpoint=checkpoint, faces=self.upscale_faces.isChecked(),

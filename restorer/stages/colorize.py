@@ -4,7 +4,11 @@ Black-and-white (including grey stored as RGB, and sepia-toned prints) goes
 to ColorNet: it predicts CIE a*b* chroma from lightness at a working
 resolution of 256 px on the short side, steered by the user's hints; the
 chroma is upsampled and recombined with the photo's own full-resolution
-lightness, so grain and detail stay exactly as scanned.
+lightness (after the tone step below), so grain and detail keep their shape.
+
+A faded black-and-white print first gets its blacks back (restorer.stages.tone: a
+straight line on L*, in proportion to the veil over its shadows); with "revive" that
+is all it gets, and it stays black and white.
 
 Colour photos get the classic revival (the baseline): robust levels (clip
 0.5 % at each end, each channel following its own points halfway from the
@@ -237,7 +241,7 @@ def revive_faded(rgb: np.ndarray, saturation: float) -> np.ndarray:
 # example scan was revived at 28 %. A logistic fit on veil, white point, colour cast and chroma
 # together separated faded from healthy no better. Not caught: a print whose red shadows kept
 # their black while cyan-dye fading lifted the others (DeOldify's FadedRacket), and a scan whose
-# software already set the black point. "revive" (Revive faded colour only) revives those.
+# software already set the black point. "revive" (Revive faded prints only) revives those.
 FADE_VEIL = (0.03, 0.07)
 
 
@@ -272,19 +276,33 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
     src = photo.float_pixels()
     yield 0.1
     bw = is_black_and_white(src)
+    toned, veil = src, 0.0
+    if bw and settings.tone:  # a faded print's blacks first: ColorNet learned on photos that have them
+        from restorer.stages.tone import auto_revive_tone
+
+        toned, veil = auto_revive_tone(src)
+    tone_note = "" if veil <= 0.0 else ("its blacks restored" if veil >= 1.0 else f"its blacks restored in part ({veil:.0%})")
     if settings.engine == "model" or (settings.engine == "auto" and bw):
         try:
-            result = colorize_model(src, settings.hints, settings.saturation, context, settings.reference)
+            result = colorize_model(toned, settings.hints, settings.saturation, context, settings.reference)
         except ModelUnavailable as exc:
             if settings.engine == "model":
                 raise
-            yield 1.0
-            return photo, f"black-and-white photo left unchanged ({exc})"
-        note = "colorized" + (f" with {len(settings.hints)} hint(s)" if settings.hints else "") + (
-            f", colours from {settings.reference.rsplit('/', 1)[-1]}" if settings.reference else "")
+            if veil <= 0.0:
+                yield 1.0
+                return photo, f"black-and-white photo left unchanged ({exc})"
+            result, note = toned, f"black-and-white photo not colorized ({exc}); {tone_note}"
+        else:
+            note = "colorized" + (f" with {len(settings.hints)} hint(s)" if settings.hints else "") + (
+                f", colours from {settings.reference.rsplit('/', 1)[-1]}" if settings.reference else "") + (
+                f"; {tone_note}" if tone_note else "")
+    elif bw and veil > 0.0:
+        result, note = toned, f"black-and-white print kept black and white, {tone_note}"
     elif bw:
         yield 1.0
-        return photo, "black-and-white photo left unchanged (colour revival needs colour to revive)"
+        return photo, ("black-and-white photo left unchanged (it has true blacks, and colour revival needs colour "
+                       "to revive)" if settings.tone else
+                       "black-and-white photo left unchanged (colour revival needs colour to revive)")
     elif settings.engine == "revive":
         result, note = revive_faded(src, settings.saturation), "faded colour revived"
     else:
@@ -292,7 +310,7 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
         if evidence <= 0.0:
             yield 1.0
             return photo, ("colour photo left unchanged: it has true blacks, so it does not look faded "
-                           "(choose Revive faded colour only to revive it anyway)")
+                           "(choose Revive faded prints only to revive it anyway)")
         note = "faded colour revived" + ("" if evidence >= 1.0 else f" in part ({evidence:.0%}: a light veil)")
     strength = np.float32(settings.strength)
     out = src + (result - src) * strength if strength < 1 else result
