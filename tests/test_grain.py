@@ -7,6 +7,7 @@ from restorer.grain import photo_grain, synthesize_grain
 from restorer.imaging import Photo
 from restorer.recipe import InpaintSettings, Recipe
 from restorer.stages import StageContext, drain, inpaint
+from tests.gui_helpers import check_box_follows_recipe
 
 
 def _grey(field: np.ndarray) -> np.ndarray:
@@ -88,19 +89,7 @@ def test_the_detail_ratio_sees_a_smudge_that_psnr_prefers():
 
 
 def test_the_window_turns_grain_in_fills_off_and_on(qtbot):
-    from restorer.gui.app import Application
-
-    app = Application()
-    qtbot.addWidget(app.window)
-    try:
-        box = app.window.panel.inpaint_grain
-        assert box.isChecked() and app.session.recipe.settings("inpaint").grain is True
-        box.setChecked(False)
-        assert app.session.recipe.settings("inpaint").grain is False
-        app.set_recipe(Recipe().with_settings("inpaint", grain=True))
-        assert box.isChecked()
-    finally:
-        app.shutdown()
+    check_box_follows_recipe(qtbot, "inpaint_grain", "inpaint", "grain")
 
 
 def test_the_calibration_constants_are_what_the_estimators_read():

@@ -10,6 +10,7 @@ from restorer.imaging import Photo
 from restorer.recipe import ColorizeSettings, Recipe
 from restorer.stages import StageContext, colorize, drain
 from restorer.stages.tone import BLACK_TARGET, MAX_GAIN, auto_revive_tone, tone_points
+from tests.gui_helpers import check_box_follows_recipe
 from tests.test_descreen import natural_grey
 
 
@@ -98,16 +99,4 @@ def test_tone_is_in_the_recipe_and_the_command_line():
 
 
 def test_the_window_turns_the_tone_step_off_and_on(qtbot):
-    from restorer.gui.app import Application
-
-    app = Application()
-    qtbot.addWidget(app.window)
-    try:
-        box = app.window.panel.colorize_tone
-        assert box.isChecked() and app.session.recipe.settings("colorize").tone is True
-        box.setChecked(False)
-        assert app.session.recipe.settings("colorize").tone is False
-        app.set_recipe(Recipe().with_settings("colorize", tone=True))
-        assert box.isChecked()
-    finally:
-        app.shutdown()
+    check_box_follows_recipe(qtbot, "colorize_tone", "colorize", "tone")
