@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
     run.add_argument("--tone", choices=("on", "off"),
                      help="give a faded black-and-white print its blacks back, in the colour stage (default on)")
+    run.add_argument("--skin", choices=("on", "off"),
+                     help="colour the faces of a black-and-white photo with skin's hue (default on)")
     run.add_argument("--colour-reference", "--color-reference", dest="colour_reference", type=Path, metavar="PHOTO",
                      help="a colour photo of a similar scene or era whose colours steer the colorization")
     run.add_argument("--sr-ensemble", action="store_true", default=None,
@@ -173,6 +175,8 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         recipe = recipe.with_settings("colorize", saturation=args.saturation)
     if args.tone is not None:
         recipe = recipe.with_settings("colorize", tone=args.tone == "on")
+    if args.skin is not None:
+        recipe = recipe.with_settings("colorize", skin=args.skin == "on")
     if args.colour_reference:
         if not args.colour_reference.is_file():
             raise RecipeError(f"The colour reference {args.colour_reference} does not exist.")

@@ -89,6 +89,7 @@ class ColorizeSettings:
     per lightness band, steer the colorization (restorer.stages.colour_reference).
     `tone`: give a faded black-and-white print its blacks back (restorer.stages.tone),
     before it is colorized or, with "revive", keeping it black and white.
+    `skin`: give the faces the colorizer colours skin's hue (restorer.stages.skin).
     """
 
     engine: str = "auto"
@@ -97,6 +98,7 @@ class ColorizeSettings:
     hints: tuple = ()
     reference: str = ""
     tone: bool = True
+    skin: bool = True
 
     def __post_init__(self) -> None:
         _check_choice("colorization engine", self.engine, ("auto", "revive", "model"))
@@ -113,6 +115,8 @@ class ColorizeSettings:
             raise RecipeError(f"Saturation must be between 0 and 3, not {self.saturation}.")
         if not isinstance(self.tone, bool):
             raise RecipeError(f"Reviving a faded print's tone is true or false, not {self.tone!r}.")
+        if not isinstance(self.skin, bool):
+            raise RecipeError(f"Natural skin tones on faces is true or false, not {self.skin!r}.")
 
 
 @dataclass(frozen=True)

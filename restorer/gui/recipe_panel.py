@@ -198,6 +198,13 @@ class RecipePanel(QWidget):
                                       "before it is coloured (with Revive faded prints only, it stays black and "
                                       "white). A print that still has its blacks is left as it is")
         form.addRow(self.colorize_tone)
+        self.colorize_skin = QCheckBox("Natural skin tones on faces")
+        self.colorize_skin.setObjectName("colorize_skin")
+        self.colorize_skin.setChecked(True)
+        self.colorize_skin.setToolTip("The colorizer leans yellow on faces; this turns each face it finds to "
+                                      "the hue skin has, keeping how strong the colour is. A colour hint on a "
+                                      "face still wins")
+        form.addRow(self.colorize_skin)
         self.colorize_reference = QLabel("")
         self.colorize_reference.setObjectName("colorize_reference")
         self.colorize_reference.setWordWrap(True)
@@ -212,6 +219,7 @@ class RecipePanel(QWidget):
         self.colorize_strength.valueChanged.connect(self._on_edited)
         self.colorize_saturation.valueChanged.connect(self._on_edited)
         self.colorize_tone.toggled.connect(self._on_edited)
+        self.colorize_skin.toggled.connect(self._on_edited)
 
     def _build_upscale(self) -> None:
         form = QFormLayout(self.groups["upscale"])
@@ -320,6 +328,7 @@ class RecipePanel(QWidget):
             self.colorize_strength.setValue(int(round(col.strength * 100)))
             self.colorize_saturation.setValue(int(round(col.saturation * 100)))
             self.colorize_tone.setChecked(col.tone)
+            self.colorize_skin.setChecked(col.skin)
             self.colorize_reference.setText(f"Colours from {Path(col.reference).name}" if col.reference else "")
             up = recipe.settings("upscale")
             self.upscale_engine.setCurrentIndex(self.upscale_engine.findData(up.engine))
@@ -390,7 +399,7 @@ class RecipePanel(QWidget):
             .with_settings("colorize", engine=self.colorize_engine.currentData(),
                            strength=self.colorize_strength.value() / 100,
                            saturation=self.colorize_saturation.value() / 100,
-                           tone=self.colorize_tone.isChecked())
+                           tone=self.colorize_tone.isChecked(), skin=self.colorize_skin.isChecked())
             .with_settings("upscale", engine=self.upscale_engine.currentData(), scale=self.upscale_scale.currentData(),
                            alpha=self.upscale_alpha.value() / 100, ensemble=self.upscale_ensemble.isChecked(),
                            checkpoint=checkpoint, faces=self.upscale_faces.isChecked(),

@@ -6,6 +6,9 @@ resolution of 256 px on the short side, steered by the user's hints; the
 chroma is upsampled and recombined with the photo's own full-resolution
 lightness (after the tone step below), so grain and detail keep their shape.
 
+Faces get skin's hue instead of the network's yellow (restorer.stages.skin), before
+the hints are spread.
+
 A faded black-and-white print first gets its blacks back (restorer.stages.tone: a
 straight line on L*, in proportion to the veil over its shadows); with "revive" that
 is all it gets, and it stays black and white.
@@ -163,11 +166,12 @@ def load_reference(path: str) -> np.ndarray:
 
 
 def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: StageContext,
-                   reference: str = "") -> np.ndarray:
+                   reference: str = "", skin: bool = True) -> np.ndarray:
     """ColorNet chroma on the photo's own lightness; float32 (H, W, 3) in [0, 1].
 
     With `reference` (a colour photo's path) the network's colours are steered towards the
     reference's per lightness band before the hints are spread, so a click still wins where given.
+    With `skin`, faces found on the photo get skin's hue (restorer.stages.skin), before the hints too.
     """
     import torch
 
@@ -194,6 +198,14 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
 
         ab = steer(ab, light * 100.0, load_reference(reference))
         context.use_model("colour-reference", path=reference)
+    if skin:
+        from restorer.faces.detect import detect_faces
+        from restorer.stages.skin import correct_skin
+
+        faces = [face.scaled(ww / w) for face in detect_faces(rgb)]
+        if faces:
+            context.use_model("yunet-2023mar")
+            ab = correct_skin(ab, light * 100.0, faces)
     ab = spread_hint_corrections(ab, light * 100.0, placed)
     lab[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_CUBIC)
     return lab_to_rgb(lab)
@@ -284,7 +296,8 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
     tone_note = "" if veil <= 0.0 else ("its blacks restored" if veil >= 1.0 else f"its blacks restored in part ({veil:.0%})")
     if settings.engine == "model" or (settings.engine == "auto" and bw):
         try:
-            result = colorize_model(toned, settings.hints, settings.saturation, context, settings.reference)
+            result = colorize_model(toned, settings.hints, settings.saturation, context, settings.reference,
+                                    skin=settings.skin)
         except ModelUnavailable as exc:
             if settings.engine == "model":
                 raise
