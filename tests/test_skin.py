@@ -104,3 +104,18 @@ def test_skin_is_in_the_recipe_the_command_line_and_the_window(qtbot):
     args = build_parser().parse_args(["run", "photo.jpg", "-o", "out", "--skin", "off"])
     assert recipe_from_args(args).settings("colorize").skin is False
     check_box_follows_recipe(qtbot, "colorize_skin", "colorize", "skin")
+
+
+def test_the_skin_evaluation_scores_what_it_says(tmp_path):
+    from restorer.evaluation.skin import _hue_hits, evaluate_skin
+
+    truth = np.array([[20.0, 20.0], [15.0, 25.0], [3.0, 2.0]], np.float32)  # two saturated pixels, one nearly grey
+    assert _hue_hits(truth, truth) == (2, 2)
+    turned = np.stack([-truth[:, 1], truth[:, 0]], axis=1)  # every hue turned by 90 degrees
+    assert _hue_hits(turned, truth) == (0, 2) and _hue_hits(np.zeros_like(truth), truth) == (0, 2)
+    assert evaluate_skin([tmp_path])["faces"] == 0  # an empty folder: nothing to score
+    (tmp_path / EXAMPLE.name).write_bytes(EXAMPLE.read_bytes())
+    result = evaluate_skin([tmp_path])
+    assert result["photos"] == 1 and result["faces"] == 1
+    assert result["ab_error_on"] != result["ab_error_off"]  # the step changed her face's colour
+    assert 0.0 <= result["hue_hit_rate_on"] <= 1.0

@@ -73,6 +73,10 @@ def add_eval_parser(sub) -> None:
     rev.add_argument("--data", type=Path, required=True)
     rev.add_argument("--json", action="store_true")
 
+    skin = tasks.add_parser("skin", help="colour photos with faces made grey: the faces' colour, skin step on and off")
+    skin.add_argument("--data", type=Path, nargs="+", required=True, help="folders of colour photos (searched deeply)")
+    skin.add_argument("--json", action="store_true")
+
     desc = tasks.add_parser("descreen", help="halftone prints simulated from clean photos: found and descreened")
     desc.add_argument("--data", type=Path, required=True)
     desc.add_argument("--jpeg", type=int, help="save each simulated scan as a JPEG of this quality first")
@@ -174,6 +178,19 @@ def command_eval(args: argparse.Namespace) -> int:
                 print(f"  {label:<9} {result[method + '_psnr']:6.2f} dB / {result[method + '_colorfulness_ratio']:.3f}"
                       f" / {result[method + '_hue_hit_rate'] or 0:.3f} / {result[method + '_chroma_on_saturated'] or 0:.3f}"
                       f" / {result[method + '_hue_accuracy'] or 0:.3f}")
+        _print_json(args, result)
+        return 0
+    if args.task == "skin":
+        from restorer.evaluation.skin import evaluate_skin
+
+        result = evaluate_skin(args.data)
+        if not result["faces"]:
+            print("No colour photo with a face was found there.")
+        else:
+            print(f"{result['faces']} faces in {result['photos']} colour photos made grey (skin step off -> on): "
+                  f"mean a*b* error {result['ab_error_off']:.2f} -> {result['ab_error_on']:.2f}, hue hit rate "
+                  f"{result['hue_hit_rate_off']:.3f} -> {result['hue_hit_rate_on']:.3f}, PSNR of the photos "
+                  f"{result['psnr_off']:.2f} -> {result['psnr_on']:.2f}; {result['faces_closer_with_skin']} faces closer")
         _print_json(args, result)
         return 0
     if args.task == "revive":
