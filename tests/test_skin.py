@@ -12,7 +12,7 @@ from restorer.imaging import read_photo
 from restorer.paths import resources_dir
 from restorer.stages import StageContext
 from restorer.stages.colorize import colorize_model
-from restorer.stages.skin import SKIN_CHROMA_CAP, SKIN_HUE, correct_skin
+from restorer.stages.skin import SKIN_CHROMA_CAP, SKIN_HUE, SKIN_PULL, correct_skin
 
 EXAMPLE = resources_dir() / "examples" / "astronaut_faded.jpg"
 
@@ -35,7 +35,7 @@ def test_a_yellow_face_is_turned_to_skins_hue_keeping_its_chroma():
     ab, light, face = portrait(28.0)
     out = correct_skin(ab, light, [face])
     hue, chroma = hue_and_chroma(out[50:70, 56:72])
-    assert abs(hue - SKIN_HUE) < 4 and abs(chroma - 28.0) < 3
+    assert abs(hue - (90 + SKIN_PULL * (SKIN_HUE - 90))) < 4 and abs(chroma - 28.0) < 3  # most of the way
     assert abs(hue_and_chroma(ab[50:70, 56:72])[0] - SKIN_HUE) > 30  # it was not skin-coloured before
     # The correction fades away from the face and stops at the collar's edge.
     assert np.abs(out[2:8, 2:8] - ab[2:8, 2:8]).max() < 0.3 * np.abs(out[60, 64] - ab[60, 64]).max()
@@ -45,6 +45,8 @@ def test_a_yellow_face_is_turned_to_skins_hue_keeping_its_chroma():
 def test_a_garish_face_is_calmed_to_the_chroma_cap_and_no_face_changes_nothing():
     ab, light, face = portrait(55.0)
     assert abs(hue_and_chroma(correct_skin(ab, light, [face])[50:70, 56:72])[1] - SKIN_CHROMA_CAP) < 3
+    stronger = correct_skin(ab, light, [face], saturation=1.5)  # the user's saturation slider moves the cap
+    assert abs(hue_and_chroma(stronger[50:70, 56:72])[1] - min(55.0, 1.5 * SKIN_CHROMA_CAP)) < 3
     assert correct_skin(ab, light, []) is ab
 
 
@@ -73,7 +75,7 @@ def test_the_colour_stage_gives_the_face_it_finds_skins_hue_and_leaves_the_rest(
     plain = rgb_to_lab(colorize_model(grey, (), 1.0, context, skin=False))
     skin = rgb_to_lab(colorize_model(grey, (), 1.0, context))
     assert abs(hue_and_chroma(plain[cheeks][..., 1:])[0] - 90) < 5  # the network's yellow
-    assert abs(hue_and_chroma(skin[cheeks][..., 1:])[0] - SKIN_HUE) < 8
+    assert abs(hue_and_chroma(skin[cheeks][..., 1:])[0] - (90 + SKIN_PULL * (SKIN_HUE - 90))) < 8
     corner = (slice(0, 20), slice(-40, None))  # far from her face
     assert np.abs(skin[corner][..., 1:] - plain[corner][..., 1:]).max() < 1.5
     assert np.percentile(np.abs(skin[..., 0] - plain[..., 0]), 99) < 0.5  # lightness untouched (bar gamut clipping)
@@ -119,3 +121,11 @@ def test_the_skin_evaluation_scores_what_it_says(tmp_path):
     assert result["photos"] == 1 and result["faces"] == 1
     assert result["ab_error_on"] != result["ab_error_off"]  # the step changed her face's colour
     assert 0.0 <= result["hue_hit_rate_on"] <= 1.0
+
+
+def test_a_pixel_is_pulled_towards_skins_hue_never_past_it():
+    ab, light, face = portrait(28.0)
+    ab[60:64, 60:64] = (26.0, 8.0)  # a reddish shadow inside the face (hue 17 degrees)
+    out = correct_skin(ab, light, [face])
+    hue = math.degrees(math.atan2(out[62, 62, 1], out[62, 62, 0]))
+    assert 17 < hue <= SKIN_HUE + 1  # towards skin, from the red side: not turned magenta

@@ -205,7 +205,7 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
         faces = [face.scaled(ww / w) for face in detect_faces(rgb)]
         if faces:
             context.use_model("yunet-2023mar")
-            ab = correct_skin(ab, light * 100.0, faces)
+            ab = correct_skin(ab, light * 100.0, faces, saturation)
     ab = spread_hint_corrections(ab, light * 100.0, placed)
     lab[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_CUBIC)
     return lab_to_rgb(lab)

@@ -5,10 +5,13 @@ colour leans yellow: on 76 faces of colour photos made grey (Kodak24, LIVE1,
 BSD100, McMaster and the colour photos in old_photos) the face's mean hue came
 out at 60-88 degrees where the truth was 43-60, and on old prints a face reads
 jaundiced. Skin hue varies little between people (what varies is lightness and
-chroma), so the colour stage turns each face's mean colour to SKIN_HUE, keeping
-the network's chroma up to SKIN_CHROMA_CAP, and carries that correction over
-the face and the skin around it of even lightness (the neck, an ear) with the
-hints' edge-aware spreading, so no seam shows where the face ends.
+chroma), so the colour stage pulls the hue of each pixel of a face most of the
+way (SKIN_PULL) to SKIN_HUE and caps its chroma at SKIN_CHROMA_CAP, with a weight
+that is 1 on the face's skin and carried from there, edge-aware as a hint's
+correction is, over the skin around it of even lightness (the neck, an ear), so
+no seam shows where the face ends. A pixel is pulled towards skin's hue, never
+past it: shifting every pixel by the face's mean error instead turned the
+reddish ones (a shadowed temple, the hairline) magenta.
 
 Both constants are the median hue and the 75th-percentile chroma of the mean
 a*b* over 200 faces found in ../shared/data/train (restorer.training.skin_prior
@@ -32,34 +35,45 @@ SKIN_CHROMA_CAP = 32.6
 SKIN_LIGHT = (25.0, 90.0)  # L* of skin: darker is hair, brows and shadow; lighter is a highlight
 SKIN_REACH = 0.6  # how far the correction runs past the face over even skin, in face widths: to the neck and
 # ears, not on to a cap or a collar of the same lightness
+SKIN_PULL = 0.8  # how far each pixel's hue goes towards skin's where the face is (1: all the way)
 _MAX_POINTS = 48  # per face: where the correction is held, spread over the face's skin
 
 
-def skin_target(mean_ab: np.ndarray) -> np.ndarray:
-    """The a*b* a face with this mean colour is turned to: skin's hue, the same chroma (capped)."""
-    chroma = min(float(np.hypot(*mean_ab)), SKIN_CHROMA_CAP)
+def skin_target(mean_ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    """The a*b* a face with this mean colour is turned to: skin's hue, the same chroma (capped; the cap
+    follows the user's saturation, so the slider still reaches faces)."""
+    chroma = min(float(np.hypot(*mean_ab)), SKIN_CHROMA_CAP * saturation)
     hue = math.radians(SKIN_HUE)
     return np.array([chroma * math.cos(hue), chroma * math.sin(hue)], np.float32)
 
 
-def correct_skin(ab: np.ndarray, light: np.ndarray, faces: list) -> np.ndarray:
+def correct_skin(ab: np.ndarray, light: np.ndarray, faces: list, saturation: float = 1.0) -> np.ndarray:
     """a*b* with each face's skin turned to skin's hue (see the module's docstring)."""
     from restorer.faces.blend import face_mask
     from restorer.stages.colorize import HINT_EDGE
     from restorer.stages.hint_spread import spread_corrections
 
     height, width = light.shape
-    corrected = ab
+    weight = np.zeros((height, width), np.float32)
     for face in faces:
         inside = face_mask(height, width, face, 1.0) > 0.5
         skin = inside & (light > SKIN_LIGHT[0]) & (light < SKIN_LIGHT[1])
         rows, cols = np.nonzero(skin)
         if len(rows) < 8:  # too small at this resolution to say what colour it is
             continue
-        mean = ab[rows, cols].mean(axis=0)
         pick = np.linspace(0, len(rows) - 1, min(_MAX_POINTS, len(rows))).astype(int)
         points = [(int(cols[i]), int(rows[i])) for i in pick]
-        values = np.repeat((skin_target(mean) - mean)[None], len(points), axis=0)
         reach = SKIN_REACH * face.box[2] / min(height, width)
-        corrected = corrected + spread_corrections(light, points, values, reach=reach, edge_sigma=HINT_EDGE)
-    return corrected if corrected is ab else corrected.astype(np.float32)
+        spread = spread_corrections(light, points, np.ones((len(points), 1)), reach=reach, edge_sigma=HINT_EDGE)[..., 0]
+        weight = np.maximum(weight, np.clip(spread, 0.0, 1.0))
+    if not weight.any():
+        return ab
+    # Each pixel's hue is pulled towards skin's by the weight (never past it, so a pixel the network made
+    # red stays between red and skin, where shifting every pixel by the face's mean error turned it magenta),
+    # and its chroma is capped; lips and shadows keep some of their own hue.
+    hue = np.arctan2(ab[..., 1], ab[..., 0])
+    chroma = np.hypot(ab[..., 0], ab[..., 1])
+    turn = (math.radians(SKIN_HUE) - hue + math.pi) % (2 * math.pi) - math.pi
+    hue = hue + weight * SKIN_PULL * turn
+    chroma = chroma + weight * (np.minimum(chroma, SKIN_CHROMA_CAP * saturation) - chroma)
+    return np.stack([chroma * np.cos(hue), chroma * np.sin(hue)], axis=-1).astype(np.float32)
