@@ -10,26 +10,18 @@ above on.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from figure_kit import DATA, missing, restore, rows_figure, save
 from PIL import Image
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-OLD = ROOT.parent / "shared" / "data" / "old_photos"
+OLD = DATA / "old_photos"
 PRINTS = ("DeOldify_test_images/40sCouple.jpg", "DeOldify_test_images/Dolores1920s.jpg",
           "BringingOldPhotos_test_images/old_w_scratch/c.png")
 PANEL = 300  # pixels per side of each crop in the figure
-
-
-def restore(photo: Path, out_dir: Path, *extra: str) -> Image.Image:
-    subprocess.run([sys.executable, "-m", "restorer", "run", str(photo), "-o", str(out_dir), "--stages", "colorize",
-                    "--format", "png", *extra], check=True, stdout=subprocess.DEVNULL)
-    return Image.open(next(out_dir.glob("*.png"))).convert("RGB")
 
 
 def face_crop(photo: Path) -> tuple[int, int, int, int]:
@@ -44,24 +36,15 @@ def face_crop(photo: Path) -> tuple[int, int, int, int]:
 
 def main() -> int:
     if not OLD.is_dir():
-        print(f"{OLD} is not here; the figure needs ../shared/data", file=sys.stderr)
-        return 1
-    columns = []
+        return missing(OLD)
+    off_row, on_row = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for index, name in enumerate(PRINTS):
-            photo = OLD / name
+            photo, work = OLD / name, Path(tmp) / str(index)
             box = face_crop(photo)
-            work = Path(tmp) / str(index)
-            columns.append([restore(photo, work / "off", "--skin", "off").crop(box).resize((PANEL, PANEL), Image.LANCZOS),
-                            restore(photo, work / "on").crop(box).resize((PANEL, PANEL), Image.LANCZOS)])
-    gap = 6
-    figure = Image.new("RGB", (len(columns) * (PANEL + gap) - gap, 2 * PANEL + gap), "white")
-    for c, (off, on) in enumerate(columns):
-        figure.paste(off, (c * (PANEL + gap), 0))
-        figure.paste(on, (c * (PANEL + gap), PANEL + gap))
-    figure.save(HERE / "skin.jpg", quality=88)
-    print(HERE / "skin.jpg")
-    return 0
+            off_row.append(restore(photo, work / "off", "--skin", "off").crop(box).resize((PANEL, PANEL), Image.LANCZOS))
+            on_row.append(restore(photo, work / "on").crop(box).resize((PANEL, PANEL), Image.LANCZOS))
+    return save(rows_figure([off_row, on_row], PANEL), "skin.jpg")
 
 
 if __name__ == "__main__":

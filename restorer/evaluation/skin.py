@@ -28,34 +28,24 @@ def _hue_hits(result_ab: np.ndarray, truth_ab: np.ndarray) -> tuple[int, int]:
 
 
 def evaluate_skin(folders: list[Path], side: int = 1024) -> dict:
-    from PIL import Image
-
     from restorer.colorspace import rgb_to_lab
     from restorer.evaluation.colorize import remove_colour
+    from restorer.evaluation.datasets import colour_photos
     from restorer.evaluation.metrics import psnr
-    from restorer.faces.blend import face_mask
     from restorer.faces.detect import detect_faces
     from restorer.stages import StageContext
-    from restorer.stages.colorize import colorize_model, is_black_and_white
-    from restorer.stages.skin import SKIN_LIGHT
+    from restorer.stages.colorize import colorize_model
+    from restorer.stages.skin import skin_of
 
     context = StageContext()
     errors: dict[bool, list[float]] = {False: [], True: []}
     hits = {False: [0, 0], True: [0, 0]}
     photo_psnr: dict[bool, list[float]] = {False: [], True: []}
     photos = []
-    for path in sorted(p for folder in folders for p in Path(folder).rglob("*") if p.suffix.lower() in READABLE):
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((side, side))
-            truth = np.asarray(image, np.float32) / 255.0
-        if is_black_and_white(truth):
-            continue
+    for path, truth in colour_photos(folders, side, READABLE):
         faces = [face for face in detect_faces(truth) if face.box[2] >= 20]
         truth_lab = rgb_to_lab(truth)
-        skins = [(face_mask(truth.shape[0], truth.shape[1], face, 1.0) > 0.5) & (truth_lab[..., 0] > SKIN_LIGHT[0])
-                 & (truth_lab[..., 0] < SKIN_LIGHT[1]) for face in faces]
-        skins = [skin for skin in skins if skin.sum() >= 50]
+        skins = [skin for skin in (skin_of(face, truth_lab[..., 0]) for face in faces) if skin.sum() >= 50]
         if not skins:
             continue
         photos.append(path.name)

@@ -39,6 +39,15 @@ SKIN_PULL = 0.8  # how far each pixel's hue goes towards skin's where the face i
 _MAX_POINTS = 48  # per face: where the correction is held, spread over the face's skin
 
 
+def skin_of(face, light: np.ndarray) -> np.ndarray:
+    """Boolean (H, W): the face's skin in an image whose L* (0..100) is `light`: inside the face's
+    ellipse (restorer.faces.blend.face_ellipse) and of skin's lightness (SKIN_LIGHT)."""
+    from restorer.faces.blend import face_mask
+
+    inside = face_mask(light.shape[0], light.shape[1], face, 1.0) > 0.5
+    return inside & (light > SKIN_LIGHT[0]) & (light < SKIN_LIGHT[1])
+
+
 def skin_target(mean_ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
     """The a*b* a face with this mean colour is turned to: skin's hue, the same chroma (capped; the cap
     follows the user's saturation, so the slider still reaches faces)."""
@@ -49,16 +58,13 @@ def skin_target(mean_ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
 
 def correct_skin(ab: np.ndarray, light: np.ndarray, faces: list, saturation: float = 1.0) -> np.ndarray:
     """a*b* with each face's skin turned to skin's hue (see the module's docstring)."""
-    from restorer.faces.blend import face_mask
     from restorer.stages.colorize import HINT_EDGE
     from restorer.stages.hint_spread import spread_corrections
 
     height, width = light.shape
     weight = np.zeros((height, width), np.float32)
     for face in faces:
-        inside = face_mask(height, width, face, 1.0) > 0.5
-        skin = inside & (light > SKIN_LIGHT[0]) & (light < SKIN_LIGHT[1])
-        rows, cols = np.nonzero(skin)
+        rows, cols = np.nonzero(skin_of(face, light))
         if len(rows) < 8:  # too small at this resolution to say what colour it is
             continue
         pick = np.linspace(0, len(rows) - 1, min(_MAX_POINTS, len(rows))).astype(int)

@@ -21,30 +21,18 @@ import numpy as np
 
 def face_colours(folder: Path, *, side: int = 768, min_score: float = 0.8, min_width: float = 24) -> np.ndarray:
     """(N, 2): the mean a*b* of the skin of each face found on the colour photos under `folder`."""
-    from PIL import Image
-
     from restorer.colorspace import rgb_to_lab
-    from restorer.faces.blend import face_mask
+    from restorer.evaluation.datasets import colour_photos
     from restorer.faces.detect import detect_faces
-    from restorer.stages.colorize import is_black_and_white
-    from restorer.stages.skin import SKIN_LIGHT
+    from restorer.stages.skin import skin_of
 
     colours = []
-    for path in sorted(folder.rglob("*")):
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            continue
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((side, side))
-            rgb = np.asarray(image, np.float32) / 255.0
-        if is_black_and_white(rgb):
-            continue
+    for _, rgb in colour_photos([folder], side):
         lab = rgb_to_lab(rgb)
         for face in detect_faces(rgb):
             if face.score < min_score or face.box[2] < min_width:
                 continue
-            skin = (face_mask(rgb.shape[0], rgb.shape[1], face, 1.0) > 0.5) & (lab[..., 0] > SKIN_LIGHT[0]) & (
-                lab[..., 0] < SKIN_LIGHT[1])
+            skin = skin_of(face, lab[..., 0])
             if skin.sum() >= 50:
                 colours.append(lab[..., 1:][skin].mean(axis=0))
     return np.array(colours, np.float32).reshape(-1, 2)
