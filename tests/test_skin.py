@@ -129,3 +129,10 @@ def test_a_pixel_is_pulled_towards_skins_hue_never_past_it():
     out = correct_skin(ab, light, [face])
     hue = math.degrees(math.atan2(out[62, 62, 1], out[62, 62, 0]))
     assert 17 < hue <= SKIN_HUE + 1  # towards skin, from the red side: not turned magenta
+
+
+def test_the_pull_stays_on_the_head_where_no_edge_stops_it():
+    ab, light, face = portrait(28.0)  # even lightness beside the face: nothing for the spreading to stop at
+    out = correct_skin(ab, light, [face])
+    assert np.abs(out[52:60, 92:96] - ab[52:60, 92:96]).max() < 1.0  # beside the head, past its grown ellipse
+    assert np.abs(out[52:60, 62:66] - ab[52:60, 62:66]).max() > 10  # on the face itself

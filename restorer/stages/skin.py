@@ -9,7 +9,9 @@ chroma), so the colour stage pulls the hue of each pixel of a face most of the
 way (SKIN_PULL) to SKIN_HUE and caps its chroma at SKIN_CHROMA_CAP, with a weight
 that is 1 on the face's skin and carried from there, edge-aware as a hint's
 correction is, over the skin around it of even lightness (the neck, an ear), so
-no seam shows where the face ends. A pixel is pulled towards skin's hue, never
+no seam shows where the face ends, but never beyond the face's ellipse grown by
+SKIN_BOUND: a face's side that meets a sky of its own lightness with a soft edge
+otherwise let the pull run on and tint the sky pink. A pixel is pulled towards skin's hue, never
 past it: shifting every pixel by the face's mean error instead turned the
 reddish ones (a shadowed temple, the hairline) magenta.
 
@@ -35,6 +37,7 @@ SKIN_CHROMA_CAP = 32.6
 SKIN_LIGHT = (25.0, 90.0)  # L* of skin: darker is hair, brows and shadow; lighter is a highlight
 SKIN_REACH = 0.6  # how far the correction runs past the face over even skin, in face widths: to the neck and
 # ears, not on to a cap or a collar of the same lightness
+SKIN_BOUND = 1.15  # nor beyond the face's ellipse grown this much: the neck, not the sky beside the head
 SKIN_PULL = 0.8  # how far each pixel's hue goes towards skin's where the face is (1: all the way)
 _MAX_POINTS = 48  # per face: where the correction is held, spread over the face's skin
 
@@ -58,6 +61,7 @@ def skin_target(mean_ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
 
 def correct_skin(ab: np.ndarray, light: np.ndarray, faces: list, saturation: float = 1.0) -> np.ndarray:
     """a*b* with each face's skin turned to skin's hue (see the module's docstring)."""
+    from restorer.faces.blend import face_ellipse, face_mask
     from restorer.stages.colorize import HINT_EDGE
     from restorer.stages.hint_spread import spread_corrections
 
@@ -71,7 +75,11 @@ def correct_skin(ab: np.ndarray, light: np.ndarray, faces: list, saturation: flo
         points = [(int(cols[i]), int(rows[i])) for i in pick]
         reach = SKIN_REACH * face.box[2] / min(height, width)
         spread = spread_corrections(light, points, np.ones((len(points), 1)), reach=reach, edge_sigma=HINT_EDGE)[..., 0]
-        weight = np.maximum(weight, np.clip(spread, 0.0, 1.0))
+        # Bounded by the face's ellipse grown SKIN_BOUND times about its centre: where a face's side meets
+        # a sky or wall of its lightness with a soft edge, the spreading alone ran on into it.
+        cx, cy = face_ellipse(face)[:2]
+        around = face_mask(height, width, face.scaled(SKIN_BOUND, cx * (1 - SKIN_BOUND), cy * (1 - SKIN_BOUND)), 1.0)
+        weight = np.maximum(weight, np.minimum(np.clip(spread, 0.0, 1.0), around))
     if not weight.any():
         return ab
     # Each pixel's hue is pulled towards skin's by the weight (never past it, so a pixel the network made
