@@ -136,3 +136,16 @@ def test_the_pull_stays_on_the_head_where_no_edge_stops_it():
     out = correct_skin(ab, light, [face])
     assert np.abs(out[52:60, 92:96] - ab[52:60, 92:96]).max() < 1.0  # beside the head, past its grown ellipse
     assert np.abs(out[52:60, 62:66] - ab[52:60, 62:66]).max() > 10  # on the face itself
+
+
+def test_the_stage_note_says_how_many_faces_got_skins_hue():
+    from restorer.imaging import Photo
+    from restorer.recipe import ColorizeSettings
+    from restorer.stages import colorize, drain
+
+    grey = np.repeat(read_photo(EXAMPLE).pixels.mean(axis=2, keepdims=True), 3, axis=2)
+    context = StageContext(models=_YellowModels())
+    _, note = drain(colorize.run(Photo(grey), ColorizeSettings(), context))
+    assert "skin's hue on 1 face" in note
+    _, note = drain(colorize.run(Photo(grey), ColorizeSettings(skin=False), context))
+    assert "skin" not in note

@@ -165,13 +165,33 @@ def load_reference(path: str) -> np.ndarray:
     return reference_bands(pixels)
 
 
+def faces_to_colour(rgb: np.ndarray) -> list:
+    """The faces of float32 RGB (H, W, 3) that the skin step corrects, in the photo's pixels.
+
+    Looked for at 4x ColorNet's working size at most: a face smaller than that covers too few working
+    pixels to correct, and a 12-megapixel scan is then searched in one pass instead of ~20 tiles.
+    """
+    from restorer.faces.detect import detect_faces
+
+    h, w = rgb.shape[:2]
+    shrink = min(1.0, 4 * WORKING_SHORT_SIDE / min(h, w))
+    if shrink >= 1.0:
+        faces = detect_faces(rgb)
+    else:
+        small = cv2.resize(rgb, (max(1, round(w * shrink)), max(1, round(h * shrink))), interpolation=cv2.INTER_AREA)
+        faces = [face.scaled(w / small.shape[1]) for face in detect_faces(small)]
+    working = WORKING_SHORT_SIDE / min(h, w)
+    return [face for face in faces if face.box[2] * working >= 4]  # under 4 working pixels wide: nothing to colour
+
+
 def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: StageContext,
-                   reference: str = "", skin: bool = True) -> np.ndarray:
+                   reference: str = "", skin: bool = True, faces: list | None = None) -> np.ndarray:
     """ColorNet chroma on the photo's own lightness; float32 (H, W, 3) in [0, 1].
 
     With `reference` (a colour photo's path) the network's colours are steered towards the
     reference's per lightness band before the hints are spread, so a click still wins where given.
-    With `skin`, faces found on the photo get skin's hue (restorer.stages.skin), before the hints too.
+    With `skin`, faces found on the photo (or `faces`, found by `faces_to_colour`) get skin's hue
+    (restorer.stages.skin), before the hints too.
     """
     import torch
 
@@ -199,18 +219,12 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
         ab = steer(ab, light * 100.0, load_reference(reference))
         context.use_model("colour-reference", path=reference)
     if skin:
-        from restorer.faces.detect import detect_faces
         from restorer.stages.skin import correct_skin
 
-        # Faces are looked for at 4x the working size at most: one smaller than that covers too few working
-        # pixels to correct, and a 12-megapixel scan is then searched in one pass instead of ~20 tiles.
-        shrink = min(1.0, 4 * WORKING_SHORT_SIDE / min(h, w))
-        small = rgb if shrink >= 1.0 else cv2.resize(rgb, (max(1, round(w * shrink)), max(1, round(h * shrink))),
-                                                     interpolation=cv2.INTER_AREA)
-        faces = [face.scaled(ww / small.shape[1]) for face in detect_faces(small)]
+        faces = faces_to_colour(rgb) if faces is None else faces
         if faces:
             context.use_model("yunet-2023mar")
-            ab = correct_skin(ab, light * 100.0, faces, saturation)
+            ab = correct_skin(ab, light * 100.0, [face.scaled(ww / w) for face in faces], saturation)
     ab = spread_hint_corrections(ab, light * 100.0, placed)
     lab[..., 1:] = cv2.resize(ab, (w, h), interpolation=cv2.INTER_CUBIC)
     return lab_to_rgb(lab)
@@ -301,8 +315,9 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
     tone_note = "" if veil <= 0.0 else ("its blacks restored" if veil >= 1.0 else f"its blacks restored in part ({veil:.0%})")
     if settings.engine == "model" or (settings.engine == "auto" and bw):
         try:
+            faces = faces_to_colour(toned) if settings.skin else []
             result = colorize_model(toned, settings.hints, settings.saturation, context, settings.reference,
-                                    skin=settings.skin)
+                                    skin=settings.skin, faces=faces)
         except ModelUnavailable as exc:
             if settings.engine == "model":
                 raise
@@ -313,6 +328,7 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
         else:
             note = "colorized" + (f" with {len(settings.hints)} hint(s)" if settings.hints else "") + (
                 f", colours from {settings.reference.rsplit('/', 1)[-1]}" if settings.reference else "") + (
+                f"; skin's hue on {len(faces)} face{'s' if len(faces) > 1 else ''}" if faces else "") + (
                 f"; {tone_note}" if tone_note else "")
     elif bw and veil > 0.0:
         result, note = toned, f"black-and-white print kept black and white, {tone_note}"
