@@ -11,19 +11,20 @@ that is 1 on the face's skin and carried from there, edge-aware as a hint's
 correction is, over the skin around it of even lightness (the neck, an ear), so
 no seam shows where the face ends, but never beyond the face's ellipse grown by
 SKIN_BOUND: a face's side that meets a sky of its own lightness with a soft edge
-otherwise let the pull run on and tint the sky pink. A pixel is pulled towards skin's hue, never
-past it: shifting every pixel by the face's mean error instead turned the
-reddish ones (a shadowed temple, the hairline) magenta.
+otherwise let the pull run on and tint the sky pink. A pixel is pulled towards
+skin's hue, never past it: shifting every pixel by the face's mean error
+instead turned the reddish ones (a shadowed temple, the hairline) magenta.
 
 Both constants are the median hue and the 75th-percentile chroma of the mean
 a*b* over 200 faces found in ../shared/data/train (restorer.training.skin_prior
 reproduces them). Faces come from the bundled YuNet detector
 (restorer.faces.detect); a user's hint still wins, as hints are spread after.
 
-Image contract: `correct_skin(ab, light, faces)` takes a*b* (H, W, 2) and L*
-(H, W) in 0..100 at ColorNet's working resolution, and faces found on that
-photo scaled to it; it returns corrected a*b* (H, W, 2) float32, or `ab` itself when
-no face is large enough to correct.
+Image contract: `correct_skin(ab, light, faces, saturation)` takes a*b* (H, W, 2)
+and L* (H, W) in 0..100 at ColorNet's working resolution, faces found on that
+photo scaled to it, and the user's saturation (which moves the chroma cap); it
+returns corrected a*b* (H, W, 2) float32, or `ab` itself when no face is large
+enough to correct.
 """
 
 from __future__ import annotations
@@ -49,14 +50,6 @@ def skin_of(face, light: np.ndarray) -> np.ndarray:
 
     inside = face_mask(light.shape[0], light.shape[1], face, 1.0) > 0.5
     return inside & (light > SKIN_LIGHT[0]) & (light < SKIN_LIGHT[1])
-
-
-def skin_target(mean_ab: np.ndarray, saturation: float = 1.0) -> np.ndarray:
-    """The a*b* a face with this mean colour is turned to: skin's hue, the same chroma (capped; the cap
-    follows the user's saturation, so the slider still reaches faces)."""
-    chroma = min(float(np.hypot(*mean_ab)), SKIN_CHROMA_CAP * saturation)
-    hue = math.radians(SKIN_HUE)
-    return np.array([chroma * math.cos(hue), chroma * math.sin(hue)], np.float32)
 
 
 def correct_skin(ab: np.ndarray, light: np.ndarray, faces: list, saturation: float = 1.0) -> np.ndarray:
