@@ -58,10 +58,15 @@ class SaturatedTally:
 
     def add(self, result_rgb: np.ndarray, truth_rgb: np.ndarray) -> "SaturatedTally":
         """Count float32 RGB (H, W, 3) in [0, 1] `result_rgb` against `truth_rgb`; returns self."""
-        truth_ab = rgb_to_lab(truth_rgb)[..., 1:].reshape(-1, 2).astype(np.float64)
-        result_ab = rgb_to_lab(result_rgb)[..., 1:].reshape(-1, 2).astype(np.float64)
+        return self.add_ab(rgb_to_lab(result_rgb)[..., 1:], rgb_to_lab(truth_rgb)[..., 1:])
+
+    def add_ab(self, result_ab: np.ndarray, truth_ab: np.ndarray,
+               saturated: float = SATURATED_CHROMA) -> "SaturatedTally":
+        """Count a*b* (..., 2) `result_ab` against `truth_ab`, pixels whose true C* exceeds `saturated`."""
+        truth_ab = truth_ab.reshape(-1, 2).astype(np.float64)
+        result_ab = result_ab.reshape(-1, 2).astype(np.float64)
         true_c = np.hypot(truth_ab[:, 0], truth_ab[:, 1])
-        keep = true_c > SATURATED_CHROMA
+        keep = true_c > saturated
         truth_ab, result_ab, true_c = truth_ab[keep], result_ab[keep], true_c[keep]
         result_c = np.hypot(result_ab[:, 0], result_ab[:, 1])
         # Hue difference on the circle, in degrees: angle between the two a*b* vectors.
