@@ -190,8 +190,8 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
 
     With `reference` (a colour photo's path) the network's colours are steered towards the
     reference's per lightness band before the hints are spread, so a click still wins where given.
-    With `skin`, faces found on the photo (or `faces`, found by `faces_to_colour`) get skin's hue
-    (restorer.stages.skin), before the hints too.
+    With `skin`, faces get skin's hue (restorer.stages.skin), before the hints too: `faces` if given
+    (from `faces_to_colour`; [] for none), else those `faces_to_colour` finds.
     """
     import torch
 
@@ -317,7 +317,7 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
         try:
             faces = faces_to_colour(toned) if settings.skin else []
             result = colorize_model(toned, settings.hints, settings.saturation, context, settings.reference,
-                                    skin=settings.skin, faces=faces)
+                                    faces=faces)
         except ModelUnavailable as exc:
             if settings.engine == "model":
                 raise
