@@ -46,6 +46,23 @@ def test_a_large_scan_is_searched_in_tiles_at_full_resolution():
     assert 1880 < x < 1960 and 2490 < y < 2580
 
 
+def test_a_face_under_twenty_pixels_is_found_on_the_photo_enlarged(monkeypatch):
+    """A crowd's or a boardwalk's faces: 13 px wide, below what YuNet sees at the photo's own size."""
+    import cv2
+
+    from restorer.faces import detect
+
+    small = cv2.resize(read_photo(EXAMPLE).pixels, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    photo = np.full((300, 400, 3), 0.75, np.float32)
+    photo[100 : 100 + small.shape[0], 150 : 150 + small.shape[1]] = small
+    faces = detect_faces(photo)
+    assert len(faces) == 1
+    x, y, w, h = faces[0].box  # her face: at 0.3 of (80-150, 30-110) in the example, moved by (150, 100)
+    assert 170 < x + w / 2 < 200 and 105 < y + h / 2 < 135 and 8 < w < 25
+    monkeypatch.setattr(detect, "ENLARGED_SEARCH", 1)  # the photo at its own size only
+    assert detect_faces(photo) == []
+
+
 def test_the_face_blend_changes_pixels_only_near_the_face():
     face = Face((40.0, 30.0, 20.0, 24.0), 0.9, ((45.0, 38.0), (55.0, 38.0), (50.0, 44.0), (46.0, 49.0), (54.0, 49.0)))
     result = np.zeros((120 * 4, 100 * 4, 3), np.float32)
