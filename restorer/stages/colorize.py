@@ -6,7 +6,8 @@ resolution of 256 px on the short side, steered by the user's hints; the
 chroma is upsampled and recombined with the photo's own full-resolution
 lightness (after the tone step below), so grain and detail keep their shape.
 
-Faces get skin's hue instead of the network's yellow (restorer.stages.skin), before
+Light yellowish chroma is scaled down, so whites stay white (restorer.stages.highlights),
+and faces get skin's hue instead of the network's yellow (restorer.stages.skin), before
 the hints are spread.
 
 A faded black-and-white print first gets its blacks back (restorer.stages.tone: a
@@ -196,6 +197,7 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
     import torch
 
     from restorer.colorspace import lab_to_rgb, rgb_to_lab
+    from restorer.stages.highlights import neutral_highlights
 
     net, runtime = context.model_manager().color_network()
     context.use_model("restorer-colorize")
@@ -213,6 +215,7 @@ def colorize_model(rgb: np.ndarray, hints: tuple, saturation: float, context: St
         passes = net(batch.to(runtime.device), torch.from_numpy(planes).to(runtime.device))
     passes = passes.float().permute(0, 2, 3, 1).cpu().numpy() * np.float32(110.0 * _MODEL_CHROMA_GAIN * saturation)
     ab = passes[0] if not placed else (1 - HINTED_PASS_WEIGHT) * passes[0] + HINTED_PASS_WEIGHT * passes[1]
+    ab = neutral_highlights(ab, light * 100.0)  # whites stay white: the network's unsure mean leans yellow
     if reference:
         from restorer.stages.colour_reference import steer
 
