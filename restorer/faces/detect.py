@@ -8,7 +8,7 @@ OpenCV's FaceDetectorYN), bundled with no download. It was chosen by
 measurement over RetinaFace MobileNet-0.25 (MIT; the torch engine here reads
 its file from a path): on 59 hand-labelled faces in 20 old photos
 (`restorer eval faces`), recall / precision at IoU 0.5 were YuNet 0.98 / 1.00,
-RetinaFace 0.71 / 0.24 (trained at 300 px, it misses large faces and fires on
+RetinaFace 0.69 / 0.42 (trained at 300 px, it misses large faces and fires on
 clothes and hair).
 
 Large scans are searched twice: whole, shrunk to at most WHOLE_SIDE pixels
@@ -30,14 +30,21 @@ TILE = 1024
 TILE_OVERLAP = 192
 NMS_IOU = 0.4
 # YuNet misses faces under about 20 px wide, and faces looking down or half in shadow up to about
-# 35 px; on the photo enlarged 2x (bicubic) it finds them. On the labelled faces
+# 35 px; on the photo enlarged 2x (bicubic) it finds them. Only faces ENLARGED_FACE_PX wide (in the
+# photo) are taken from that search: larger ones are the photo's own search's to find, and there the
+# enlarged search mostly found hats, a clownfish, a fox and branches in eval/ (and, on old prints,
+# three real faces turned away, now missed again); under 8 px it found more blobs than faces, and a
+# face that small has nothing for face handling to keep. On the labelled faces
 # (resources/labels/old_photos_faces.json, 59 faces on 20 photos, four of them chosen for their
 # small faces): recall 0.915 -> 0.983 at precision 1.000. On the 56 other old prints of up to
-# WHOLE_SIDE it added 24 faces: by eye 19 real (a crowd in Cork, a London street, a boardwalk, a
-# boy, a girl looking down), 2 not faces (folds of cloth, a 4 px dark blob), 3 too blurred to tell.
+# WHOLE_SIDE it added 19 faces, by eye 15 real (a crowd in Cork, a London street, a boardwalk, a
+# hospital ward), 1 not a face (folds of cloth) and 3 too blurred to tell; on the 190 photos of eval/
+# 13, 10 real (a crowd, a man in a hat, a woman in a headscarf) and 3 not (a horse's head, a statue,
+# a rock). Without the size window it had added 24 and 27, the extra ones mostly not faces.
 # A face that is missed is enlarged at the Look's alpha instead of kept faithful, and coloured
 # with ColorNet's yellow instead of skin's hue. The cost is small on a photo this size (0.1-0.5 s).
 ENLARGED_SEARCH = 2
+ENLARGED_FACE_PX = (8.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,8 @@ def detect_faces(rgb: np.ndarray, engine_name: str = DEFAULT_ENGINE) -> list[Fac
     faces = [f.scaled(1 / scale) for f in run(small)]
     if scale == 1.0 and ENLARGED_SEARCH > 1:  # small faces: the photo enlarged (ENLARGED_SEARCH says why)
         enlarged = cv2.resize(bgr, (w * ENLARGED_SEARCH, h * ENLARGED_SEARCH), interpolation=cv2.INTER_CUBIC)
-        faces += [f.scaled(1 / ENLARGED_SEARCH) for f in run(enlarged)]
+        small_faces = (f.scaled(1 / ENLARGED_SEARCH) for f in run(enlarged))
+        faces += [f for f in small_faces if ENLARGED_FACE_PX[0] <= f.box[2] < ENLARGED_FACE_PX[1]]
     if scale < 1.0:  # small faces need the full resolution: tiles of it
         step = TILE - TILE_OVERLAP
         for y in range(0, max(1, h - TILE_OVERLAP), step):
