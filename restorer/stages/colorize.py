@@ -96,7 +96,8 @@ def is_toned_monochrome(rgb: np.ndarray) -> bool:
 # painted ColorNet's colours over theirs. A toned print's chroma points one way from neutral: of its
 # pixels with chroma over OPPOSITE_CHROMA (on the photo shrunk to 256 px and blurred, so chroma noise
 # does not count), at most 0.9 % point more than 90 degrees away from its tone on the 30 toned prints of
-# old_photos (the one above it, 6.4 %, is a grey portrait with a strip of a colour photo beside it). Of
+# old_photos (the one above it, 6.4 %, is a grey portrait with a strip of a colour photo beside it; one
+# of the 30, BringingOldPhotos' old/b.png, is in fact a pale autochrome, which no test here tells apart). Of
 # the 27 colour photos, 13 have 4-51 % such pixels and are colour again; the other 14 keep their own
 # colour where it is plainly off their tone (restorer.stages.own_colour).
 OPPOSITE_CHROMA = 4.0
