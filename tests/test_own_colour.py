@@ -50,6 +50,10 @@ def test_the_colour_stage_keeps_a_green_patch_of_a_photo_it_takes_for_black_and_
     rgb = np.clip(lab_to_rgb(moss), 0, 1)
     monkeypatch.setattr(colorize, "is_black_and_white", lambda pixels: True)  # taken for a toned print
     out, note = drain(colorize.run(Photo(rgb), ColorizeSettings(tone=False, skin=False), StageContext()))
-    assert note.startswith("colorized")
+    assert note.startswith("colorized") and "its own colour kept on" in note  # it may be a colour photo: said
     result = rgb_to_lab(out.float_pixels())
     assert np.abs(result[60:80, 75:95, 1:] - moss[60:80, 75:95, 1:]).mean() < 2.0
+
+    toned = np.clip(lab_to_rgb(_sepia_print(128, 160)), 0, 1)
+    _, note = drain(colorize.run(Photo(toned), ColorizeSettings(tone=False, skin=False), StageContext()))
+    assert note == "colorized"  # a toned print keeps nothing of its own, and the note says nothing of it

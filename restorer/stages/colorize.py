@@ -348,6 +348,26 @@ def auto_revive(rgb: np.ndarray, saturation: float) -> tuple[np.ndarray, float]:
     return (revived if evidence >= 1.0 else rgb + (revived - rgb) * np.float32(evidence)), evidence
 
 
+# A photo taken for black and white whose own colour is kept on at least this share of it (restorer.stages.
+# own_colour) may be a colour photo, and the stage's note says so. On the toned prints of old_photos the
+# share is at most 2.0 % (stains, the mount's edges); on the 14 colour photos of eval/ still taken for
+# toned prints it is 0-49 %, and 3 % or more on 5 of them.
+OWN_COLOUR_NOTE_SHARE = 0.03
+
+
+def _own_colour_note(rgb: np.ndarray, settings: ColorizeSettings) -> str:
+    """'; its own colour kept on N % ...' when the colour stage kept a visible share of the photo's own colour."""
+    if settings.hints or settings.reference:
+        return ""  # with hints or a reference the photo's own colour is not kept
+    from restorer.stages.own_colour import own_colour_share
+
+    share = own_colour_share(rgb)
+    if share < OWN_COLOUR_NOTE_SHARE:
+        return ""
+    return (f"; its own colour kept on {share:.0%} of it (it may be a colour photo: "
+            "Revive faded prints only keeps all its colour)")
+
+
 def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> StageGenerator:
     from restorer.errors import ModelUnavailable
 
@@ -376,7 +396,7 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
             note = "colorized" + (f" with {len(settings.hints)} hint(s)" if settings.hints else "") + (
                 f", colours from {settings.reference.rsplit('/', 1)[-1]}" if settings.reference else "") + (
                 f"; skin's hue on {len(faces)} face{'s' if len(faces) > 1 else ''}" if faces else "") + (
-                f"; {tone_note}" if tone_note else "")
+                f"; {tone_note}" if tone_note else "") + _own_colour_note(toned, settings)
     elif bw and veil > 0.0:
         result, note = toned, f"black-and-white print kept black and white, {tone_note}"
     elif bw:

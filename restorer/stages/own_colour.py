@@ -40,8 +40,8 @@ def toning_line(lab: np.ndarray) -> np.ndarray:
     return coefficients
 
 
-def keep_own_colour(lab: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """ColorNet's a*b* with the photo's own colour blended back where it is off the toning line."""
+def own_colour_weight(lab: np.ndarray) -> np.ndarray:
+    """float32 (H, W) in [0, 1]: how much of each pixel's own colour is kept (see the module's contract)."""
     line = toning_line(lab).astype(np.float32)
     light = lab[..., 0:1] / np.float32(100.0)
     off = lab[..., 1:] - (line[0] + light * line[1])
@@ -50,7 +50,24 @@ def keep_own_colour(lab: np.ndarray, ab: np.ndarray) -> np.ndarray:
     sigma = max(1.0, max(lab.shape[:2]) / _FIT_SIDE)
     off = cv2.GaussianBlur(off, (0, 0), sigma)
     distance = np.hypot(off[..., 0], off[..., 1])
-    weight = np.clip((distance - OWN_COLOUR_FROM) / (OWN_COLOUR_FULL - OWN_COLOUR_FROM), 0.0, 1.0)[..., None]
+    return np.clip((distance - OWN_COLOUR_FROM) / (OWN_COLOUR_FULL - OWN_COLOUR_FROM), 0.0, 1.0)
+
+
+def keep_own_colour(lab: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """ColorNet's a*b* with the photo's own colour blended back where it is off the toning line."""
+    weight = own_colour_weight(lab)
     if not weight.any():
         return ab
-    return (ab + weight * (lab[..., 1:] - ab)).astype(np.float32)
+    return (ab + weight[..., None] * (lab[..., 1:] - ab)).astype(np.float32)
+
+
+def own_colour_share(rgb: np.ndarray) -> float:
+    """The share of float32 RGB (H, W, 3) whose own colour the colour stage keeps, measured at up to
+    _FIT_SIDE x 2 px: for the stage's note, which tells the user the photo may be a colour photo."""
+    from restorer.colorspace import rgb_to_lab
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, 2 * _FIT_SIDE / max(h, w))
+    small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                                interpolation=cv2.INTER_AREA)
+    return float(own_colour_weight(rgb_to_lab(np.ascontiguousarray(small, dtype=np.float32))).mean())
