@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lama", type=Path, help="LaMa TorchScript file (big-lama.pt); implies --inpaint-engine lama")
     run.add_argument("--hints", type=Path, help="colour hints JSON: [[x, y, r, g, b], ...] or [{\"x\", \"y\", \"color\": \"#rrggbb\"}]")
     run.add_argument("--saturation", type=float, help="colour saturation, 0..3 (1 = as predicted)")
+    run.add_argument("--colour-engine", "--color-engine", dest="colour_engine", choices=("auto", "revive", "model"),
+                     help="auto (default): colorize black-and-white and sepia photos, revive faded colour; revive: "
+                          "never colorize (keeps a photo's own colours); model: colorize every photo")
     run.add_argument("--tone", choices=("on", "off"),
                      help="give a faded black-and-white print its blacks back, in the colour stage (default on)")
     run.add_argument("--skin", choices=("on", "off"),
@@ -173,6 +176,8 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
             recipe = recipe.with_enabled(set(recipe.enabled_stages()) | {"colorize"})
     if args.saturation is not None:
         recipe = recipe.with_settings("colorize", saturation=args.saturation)
+    if args.colour_engine:
+        recipe = recipe.with_settings("colorize", engine=args.colour_engine)
     if args.tone is not None:
         recipe = recipe.with_settings("colorize", tone=args.tone == "on")
     if args.skin is not None:

@@ -57,3 +57,31 @@ def test_the_colour_stage_keeps_a_green_patch_of_a_photo_it_takes_for_black_and_
     toned = np.clip(lab_to_rgb(_sepia_print(128, 160)), 0, 1)
     _, note = drain(colorize.run(Photo(toned), ColorizeSettings(tone=False, skin=False), StageContext()))
     assert note == "colorized"  # a toned print keeps nothing of its own, and the note says nothing of it
+
+
+def test_a_batch_report_says_beside_the_file_that_it_may_be_a_colour_photo_and_revive_keeps_its_colour(
+        tmp_path, monkeypatch):
+    import csv
+
+    from restorer.cli import main
+    from restorer.imaging import read_photo
+
+    from .conftest import save_rgb
+
+    moss = _sepia_print(128, 160)
+    moss[50:90, 60:110, 1:] = np.array([-25.0, 20.0], np.float32)
+    photo = tmp_path / "garden.png"
+    save_rgb(photo, np.clip(lab_to_rgb(moss), 0, 1))
+    monkeypatch.setattr(colorize, "is_black_and_white", lambda pixels: True)  # taken for a toned print
+
+    assert main(["run", str(photo), "-o", str(tmp_path / "auto"), "--stages", "colorize"]) == 0
+    with open(tmp_path / "auto" / "restorer-report.csv", newline="", encoding="utf-8") as report:
+        (row,) = list(csv.DictReader(report))
+    assert row["status"] == "restored" and "it may be a colour photo" in row["reason"]
+
+    assert main(["run", str(photo), "-o", str(tmp_path / "kept"), "--stages", "colorize",
+                 "--colour-engine", "revive"]) == 0
+    kept = read_photo(next((tmp_path / "kept").glob("garden_restored.*"))).float_pixels()
+    own = rgb_to_lab(read_photo(photo).float_pixels())[..., 1:]
+    assert np.abs(rgb_to_lab(kept)[..., 1:] - own).max() < 2.0  # its own colours, all of them (the tone step
+    # may deepen its blacks; it keeps a*b*)

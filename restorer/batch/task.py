@@ -201,7 +201,8 @@ def restore_file(task: FileTask, *, on_event: Callable | None = None, cancel=Non
                 write_text_atomically(sidecar, recipe.to_json())
             except OSError as exc:
                 raise unwritable(sidecar, exc) from None
-        return outcome("restored", photo.metadata.pages_notice(), output=str(written))
+        notices = [photo.metadata.pages_notice(), *context.extras.get("notices", [])]
+        return outcome("restored", "; ".join(n for n in notices if n), output=str(written))
     except Cancelled:
         raise
     except DiskFull as exc:

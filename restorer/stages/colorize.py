@@ -355,17 +355,14 @@ def auto_revive(rgb: np.ndarray, saturation: float) -> tuple[np.ndarray, float]:
 OWN_COLOUR_NOTE_SHARE = 0.03
 
 
-def _own_colour_note(rgb: np.ndarray, settings: ColorizeSettings) -> str:
-    """'; its own colour kept on N % ...' when the colour stage kept a visible share of the photo's own colour."""
+def _kept_own_colour(rgb: np.ndarray, settings: ColorizeSettings) -> float:
+    """The share of the photo whose own colour the stage kept, when it is worth telling (else 0)."""
     if settings.hints or settings.reference:
-        return ""  # with hints or a reference the photo's own colour is not kept
+        return 0.0  # with hints or a reference the photo's own colour is not kept
     from restorer.stages.own_colour import own_colour_share
 
     share = own_colour_share(rgb)
-    if share < OWN_COLOUR_NOTE_SHARE:
-        return ""
-    return (f"; its own colour kept on {share:.0%} of it (it may be a colour photo: "
-            "Revive faded prints only keeps all its colour)")
+    return share if share >= OWN_COLOUR_NOTE_SHARE else 0.0
 
 
 def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> StageGenerator:
@@ -396,7 +393,15 @@ def run(photo: Photo, settings: ColorizeSettings, context: StageContext) -> Stag
             note = "colorized" + (f" with {len(settings.hints)} hint(s)" if settings.hints else "") + (
                 f", colours from {settings.reference.rsplit('/', 1)[-1]}" if settings.reference else "") + (
                 f"; skin's hue on {len(faces)} face{'s' if len(faces) > 1 else ''}" if faces else "") + (
-                f"; {tone_note}" if tone_note else "") + _own_colour_note(toned, settings)
+                f"; {tone_note}" if tone_note else "")
+            kept = _kept_own_colour(toned, settings)
+            if kept:
+                note += (f"; its own colour kept on {kept:.0%} of it (it may be a colour photo: Revive faded "
+                         "prints only, or --colour-engine revive, keeps all its colour)")
+                if context.extras is not None:  # a batch's report says it beside the file
+                    context.extras.setdefault("notices", []).append(
+                        f"taken for black and white and colorized, but its own colour was kept on {kept:.0%} of it: "
+                        "it may be a colour photo (--colour-engine revive keeps all its colour)")
     elif bw and veil > 0.0:
         result, note = toned, f"black-and-white print kept black and white, {tone_note}"
     elif bw:
