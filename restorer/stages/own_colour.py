@@ -8,8 +8,9 @@ prints (a moss garden in raked gravel, a boat on grey-green water, brown animals
 many colour photos lie closer to one line than many toned prints do. So the colour stage keeps
 what is plainly colour. On those 14 photos, PSNR of the colour stage's result against the photo
 itself: 25.47 dB with ColorNet's colour everywhere, 25.98 with the photo's own colour kept
-(BSD100's 182053 26.00 -> 29.65, 38082 17.94 -> 19.44; no photo lower by more than 0.04 dB). On the 29 toned prints of old_photos it changes at most 1.2 % of the pixels by more
-than 8/255: stains and the mount's edges, which keep their own tint.
+(BSD100's 182053 26.00 -> 29.65, 38082 17.94 -> 19.44; no photo lower by more than 0.04 dB).
+On the 29 toned prints of old_photos it changes at most 1.2 % of the pixels by more than 8/255:
+stains and the mount's edges, which keep their own tint.
 
 Contract: `keep_own_colour(lab, ab)` takes the photo's own CIE Lab (H, W, 3) as the stage received
 it and ColorNet's a*b* (H, W, 2) at the same size, float32, and returns a*b* where each pixel's own
