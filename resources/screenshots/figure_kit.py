@@ -20,6 +20,19 @@ def restore(photo: Path, out_dir: Path, *options: str, stages: str = "colorize")
     return Image.open(next(out_dir.glob("*.png"))).convert("RGB")
 
 
+def colour_stage(photo: Path) -> Image.Image:
+    """The colour stage alone on `photo`, as `restorer run --stages colorize` runs it, but in this process
+    (so a figure can turn one of its steps off by setting a module constant), as an RGB image."""
+    import numpy as np
+
+    from restorer.imaging import read_photo
+    from restorer.pipeline import run_to_end
+    from restorer.recipe import Recipe
+
+    result = run_to_end(Recipe().with_enabled({"colorize"}), read_photo(photo)).float_pixels()
+    return Image.fromarray((np.clip(result, 0, 1) * 255 + 0.5).astype(np.uint8))
+
+
 def fit_height(image: Image.Image, height: int) -> Image.Image:
     return image.resize((round(image.width * height / image.height), height), Image.LANCZOS)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from figure_kit import DATA, fit_height, missing, rows_figure, save
+from figure_kit import DATA, colour_stage, fit_height, missing, rows_figure, save
 from PIL import Image
 
 EVAL = DATA / "eval"
@@ -20,33 +20,20 @@ PHOTOS = ("Kodak24/kodim16.png", "Set14/coastguard.png", "BSD100/182053.jpg")
 ROW_HEIGHT = 240
 
 
-def panel(pixels) -> Image.Image:
-    import numpy as np
-
-    return fit_height(Image.fromarray((np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)), ROW_HEIGHT)
-
-
-def coloured(name: str):
-    from restorer.imaging import read_photo
-    from restorer.pipeline import run_to_end
-    from restorer.recipe import Recipe
-
-    return run_to_end(Recipe().with_enabled({"colorize"}), read_photo(EVAL / name)).float_pixels()
-
-
 def main() -> int:
     if not EVAL.is_dir():
         return missing(EVAL)
-    from restorer.imaging import read_photo
     from restorer.stages import colorize, own_colour
 
     rows = []
     for name in PHOTOS:
         saved = colorize.OPPOSITE_HUE_SHARE, own_colour.OWN_COLOUR_FROM, own_colour.OWN_COLOUR_FULL
         colorize.OPPOSITE_HUE_SHARE, own_colour.OWN_COLOUR_FROM, own_colour.OWN_COLOUR_FULL = 2.0, 1e9, 2e9
-        before = coloured(name)
+        before = colour_stage(EVAL / name)
         colorize.OPPOSITE_HUE_SHARE, own_colour.OWN_COLOUR_FROM, own_colour.OWN_COLOUR_FULL = saved
-        rows.append([panel(read_photo(EVAL / name).float_pixels()), panel(before), panel(coloured(name))])
+        with Image.open(EVAL / name) as photo:
+            rows.append([fit_height(photo.convert("RGB"), ROW_HEIGHT), fit_height(before, ROW_HEIGHT),
+                         fit_height(colour_stage(EVAL / name), ROW_HEIGHT)])
     return save(rows_figure(rows, ROW_HEIGHT), "own-colour.jpg")
 
 

@@ -12,23 +12,15 @@ from __future__ import annotations
 
 import sys
 
-from figure_kit import DATA, fit_height, missing, rows_figure, save
-from PIL import Image
+from figure_kit import DATA, colour_stage, fit_height, missing, rows_figure, save
 
 OLD = DATA / "old_photos" / "DeOldify_test_images"
 PRINTS = ("JerseyShore1905.jpg", "WWIHospital.jpg", "1920CobblersShopLondon.jpg")
 ROW_HEIGHT = 380
 
 
-def coloured(name: str) -> Image.Image:
-    import numpy as np
-
-    from restorer.imaging import read_photo
-    from restorer.pipeline import run_to_end
-    from restorer.recipe import Recipe
-
-    result = run_to_end(Recipe().with_enabled({"colorize"}), read_photo(OLD / name)).float_pixels()
-    return fit_height(Image.fromarray((np.clip(result, 0, 1) * 255 + 0.5).astype(np.uint8)), ROW_HEIGHT)
+def coloured(name: str):
+    return fit_height(colour_stage(OLD / name), ROW_HEIGHT)
 
 
 def main() -> int:

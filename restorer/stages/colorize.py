@@ -108,12 +108,10 @@ def opposite_hue_share(rgb: np.ndarray) -> float:
     """Share of the pixels of float32 RGB (H, W, 3) whose chroma exceeds OPPOSITE_CHROMA and whose hue is
     more than 90 degrees from the photo's chroma-weighted mean hue, on the photo shrunk to 256 px."""
     from restorer.colorspace import rgb_to_lab
+    from restorer.resample import shrunk
 
-    h, w = rgb.shape[:2]
-    scale = min(1.0, 256 / max(h, w))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                                interpolation=cv2.INTER_AREA)
-    ab = rgb_to_lab(cv2.GaussianBlur(np.ascontiguousarray(small, dtype=np.float32), (0, 0), 1.0))[..., 1:]
+    small = np.ascontiguousarray(shrunk(rgb, 256), dtype=np.float32)
+    ab = rgb_to_lab(cv2.GaussianBlur(small, (0, 0), 1.0))[..., 1:]
     chroma = np.hypot(ab[..., 0], ab[..., 1])
     hue = np.arctan2(ab[..., 1], ab[..., 0])
     tone = np.angle(np.sum(chroma * np.exp(1j * hue)))
@@ -327,12 +325,10 @@ def fade_evidence(rgb: np.ndarray) -> float:
     """0 (looks healthy: true blacks) .. 1 (looks faded: the shadows veiled) for float32 RGB in [0, 1]."""
     # A 3x3 median first: grain would pull the darkest pixels below the veil (the example scan's
     # grain, sigma 0.025, hid two thirds of its 0.08 veil), while a true black is an area, not a pixel.
-    height, width = rgb.shape[:2]
-    small = np.ascontiguousarray(rgb[..., :3], dtype=np.float32)
-    shrink = min(1.0, 1024 / max(height, width))
-    if shrink < 1.0:  # a large scan is averaged down first (its grain with it), so the median stays cheap
-        size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+    from restorer.resample import shrunk
+
+    # A large scan is averaged down first (its grain with it), so the median stays cheap.
+    small = shrunk(np.ascontiguousarray(rgb[..., :3], dtype=np.float32), 1024)
     sample = _sample(cv2.medianBlur(small, 3))
     veil = float(np.percentile(sample.reshape(-1, 3), 0.5, axis=0).min())
     return float(np.clip((veil - FADE_VEIL[0]) / (FADE_VEIL[1] - FADE_VEIL[0]), 0.0, 1.0))

@@ -30,14 +30,11 @@ SHIFT_SMOOTHING = 0.012  # Gaussian sigma of the correction, as a share of the w
 
 def reference_bands(rgb: np.ndarray) -> np.ndarray:
     """(BANDS, 6): per L* band, [share of pixels, mean a*, mean b*, spread a*, spread b*, band centre L*]."""
-    import cv2
-
     from restorer.colorspace import rgb_to_lab
+    from restorer.resample import shrunk
 
-    h, w = rgb.shape[:2]
-    scale = min(1.0, 512 / max(h, w))  # statistics need no more than a screenful of pixels
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    lab = rgb_to_lab(small).reshape(-1, 3).astype(np.float64)
+    # Statistics need no more than a screenful of pixels.
+    lab = rgb_to_lab(shrunk(rgb, 512)).reshape(-1, 3).astype(np.float64)
     band = np.clip((lab[:, 0] / 100 * BANDS).astype(int), 0, BANDS - 1)
     table = np.zeros((BANDS, 6))
     for k in range(BANDS):

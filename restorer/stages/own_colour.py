@@ -24,6 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorer.resample import shrunk
+
 OWN_COLOUR_FROM = 8.0  # a*b* units off the toning line below which a pixel's own colour is toning, not colour
 OWN_COLOUR_FULL = 16.0
 _FIT_SIDE = 256  # the line is fitted on the photo shrunk to this (long side)
@@ -31,11 +33,7 @@ _FIT_SIDE = 256  # the line is fitted on the photo shrunk to this (long side)
 
 def toning_line(lab: np.ndarray) -> np.ndarray:
     """(2, 2): a*b* = c0 + c1 * L*/100, least squares over the photo shrunk to _FIT_SIDE px."""
-    h, w = lab.shape[:2]
-    scale = min(1.0, _FIT_SIDE / max(h, w))
-    small = lab if scale == 1.0 else cv2.resize(lab, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                                 interpolation=cv2.INTER_AREA)
-    pixels = small.reshape(-1, 3).astype(np.float64)
+    pixels = shrunk(lab, _FIT_SIDE).reshape(-1, 3).astype(np.float64)
     design = np.stack([np.ones(len(pixels)), pixels[:, 0] / 100.0], axis=1)
     coefficients, *_ = np.linalg.lstsq(design, pixels[:, 1:], rcond=None)
     return coefficients
@@ -67,8 +65,5 @@ def own_colour_share(rgb: np.ndarray) -> float:
     _FIT_SIDE x 2 px: for the stage's note, which tells the user the photo may be a colour photo."""
     from restorer.colorspace import rgb_to_lab
 
-    h, w = rgb.shape[:2]
-    scale = min(1.0, 2 * _FIT_SIDE / max(h, w))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                                interpolation=cv2.INTER_AREA)
-    return float(own_colour_weight(rgb_to_lab(np.ascontiguousarray(small, dtype=np.float32))).mean())
+    small = np.ascontiguousarray(shrunk(rgb, 2 * _FIT_SIDE), dtype=np.float32)
+    return float(own_colour_weight(rgb_to_lab(small)).mean())

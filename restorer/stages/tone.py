@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from restorer.colorspace import lab_to_rgb, rgb_to_lab
+from restorer.resample import shrunk
 
 # Measured with `restorer eval revive` on the grey versions of Kodak24, BSD100, McMaster and LIVE1
 # (171 photos), each also faded in simulation (shared black point raised 0.04-0.22, white point
@@ -41,12 +42,7 @@ def tone_points(rgb: np.ndarray) -> tuple[float, float]:
     Measured after averaging a large scan down to 1024 px and a 3x3 median, so grain and
     dust specks do not pass for a true black or white: those are areas, not pixels.
     """
-    height, width = rgb.shape[:2]
-    small = np.ascontiguousarray(rgb[..., :3], dtype=np.float32)
-    shrink = min(1.0, 1024 / max(height, width))
-    if shrink < 1.0:
-        size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+    small = shrunk(np.ascontiguousarray(rgb[..., :3], dtype=np.float32), 1024)
     light = cv2.medianBlur(np.ascontiguousarray(rgb_to_lab(small)[..., 0]), 3)
     black, white = np.percentile(light, (0.5, 99.5))
     return float(black), float(white)
